@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# make test: unit tests, then the lab's own tests, then the end-to-end tests on lab machines.
+# The lab is torn down at the end whatever happens.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+trap '.venv/bin/python lab/labctl.py down >/dev/null 2>&1 || true' EXIT
+export ANSIBLE_COLLECTIONS_PATH="$PWD/.cache/collections"
+.venv/bin/python -m pytest -p no:cacheprovider tests/unit tests/lab tests/e2e "$@"

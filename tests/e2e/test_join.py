@@ -1,0 +1,100 @@
+"""End to end: join_hybrid.yml joins the lab machines, a second run changes nothing, and secrets stay secret."""
+
+import os
+import re
+import stat
+
+import pytest
+
+HOSTS = ["lab-node-1", "lab-node-2", "lab-node-3"]
+
+
+def hybrid_nodes(core):
+    return [node for node in core.list_node().items
+            if node.metadata.labels.get("eks.amazonaws.com/compute-type") == "hybrid"]
+
+
+def is_ready(node):
+    return any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or [])
+
+
+@pytest.fixture(scope="module")
+def first_run(lab):
+    before = lab.aws_state()
+    run = lab.run_playbook("-vvv")
+    return before, run
+
+
+def test_first_run_joins_every_host_and_reports_them_ready(lab, first_run):
+    _, run = first_run
+    assert run.rc == 0, run
+    for host in HOSTS:
+        assert run.recap[host]["failed"] == 0, run
+
+    nodes = hybrid_nodes(lab.kube())
+    assert len(nodes) == 3
+    assert all(node.metadata.name.startswith("mi-") for node in nodes)
+    assert all(is_ready(node) for node in nodes), [n.status.conditions for n in nodes]
+    cloud = [node for node in lab.kube().list_node().items if node not in nodes]
+    assert len(cloud) >= 3 and all(is_ready(node) for node in cloud)
+
+    table = {}
+    for line in run.output.splitlines():
+        match = re.search(r"(lab-node-\d)\s+(mi-[0-9a-f]+)\s+(\w+)", line)
+        if match:
+            table[match.group(1)] = (match.group(2), match.group(3))
+    assert set(table) == set(HOSTS), run.output[-3000:]
+    assert {name for name, _ in table.values()} == {node.metadata.name for node in nodes}
+    assert {status for _, status in table.values()} == {"Ready"}
+
+
+def test_first_run_mints_one_activation_sized_to_the_hosts_and_deletes_it(lab, first_run):
+    before, run = first_run
+    assert run.rc == 0, run
+    state = lab.aws_state()
+    known_before = {a["ActivationId"] for a in before["activations"]}
+    new = [a for a in state["activations"] if a["ActivationId"] not in known_before]
+    assert len(new) == 1, state
+    assert new[0]["RegistrationLimit"] == 3
+    assert new[0]["RegistrationsCount"] == 3
+    assert new[0].get("Deleted") is True, "the run's activation is still usable: %s" % new[0]
+
+
+def test_activation_code_is_only_in_the_nodeconfig_files(lab, first_run):
+    _, run = first_run
+    codes = set()
+    for host in HOSTS:
+        nodeconfig = os.path.join(lab.host_root(host), "etc", "nodeadm", "nodeconfig.yaml")
+        assert stat.S_IMODE(os.stat(nodeconfig).st_mode) == 0o600
+        with open(nodeconfig, encoding="utf-8") as handle:
+            match = re.search(r"activationCode:\s*['\"]?([^'\"\s]+)", handle.read())
+        assert match, "no activation code in %s" % nodeconfig
+        codes.add(match.group(1))
+    assert len(codes) == 1
+    code = codes.pop()
+
+    assert code not in run.output
+    for host in HOSTS:
+        upper = lab.host_upper(host)
+        holders = []
+        for directory, _, files in os.walk(upper):
+            for name in files:
+                path = os.path.join(directory, name)
+                if os.path.islink(path) or not os.path.isfile(path):
+                    continue
+                with open(path, "rb") as handle:
+                    if code.encode() in handle.read():
+                        holders.append(os.path.relpath(path, upper))
+        assert holders == ["etc/nodeadm/nodeconfig.yaml"], (host, holders)
+
+
+def test_second_run_changes_nothing_and_mints_nothing(lab, first_run):
+    _, first = first_run
+    assert first.rc == 0, first
+    before = lab.aws_state()
+    run = lab.run_playbook()
+    assert run.rc == 0, run
+    for host, counts in run.recap.items():
+        assert counts["changed"] == 0, (host, run)
+    assert len(lab.aws_state()["activations"]) == len(before["activations"])
+    assert "No host needs an SSM registration" in run.output
