@@ -1,0 +1,223 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the eks_hybrid.nodes collection
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+
+"""Checks of an EKS cluster, its account and the fleet's addresses before any hybrid node joins.
+
+Pure functions over the plain data that DescribeCluster, IAM GetRole, ListAccessEntries and host facts
+return, so they are testable without AWS. Each check returns problems as dictionaries with the place
+(cluster, role, host), the field, the value found and the fix.
+"""
+
+import ipaddress
+import json
+import re
+from urllib.parse import unquote
+
+# Kubernetes versions the hybrid nodes release of nodeadm installs (its manifest, v1.0.20).
+NODEADM_KUBERNETES_MINORS = ("1.28", "1.29", "1.30", "1.31", "1.32", "1.33", "1.34", "1.35")
+MAX_KUBELET_SKEW_MINORS = 3
+HYBRID_AUTH_MODES = ("API", "API_AND_CONFIG_MAP")
+TRUSTED_SERVICE = {"ssm": "ssm.amazonaws.com", "iam-ra": "rolesanywhere.amazonaws.com"}
+
+CHECK_NAMES = (
+    "cluster_active",
+    "remote_network_config",
+    "authentication_mode",
+    "endpoint_access",
+    "kubernetes_version",
+    "node_ip",
+    "pod_cidrs",
+    "role_trust",
+    "access_entry",
+    "kube_context",
+)
+
+
+def problem(check, where, field, value, fix):
+    """One finding: which check, where (cluster, role or host), which field, what was found and how to fix it."""
+    return {"check": check, "where": where, "field": field, "value": value, "fix": fix}
+
+
+def describe(finding):
+    """A one-line message for a finding."""
+    return "%s: %s is %s. %s" % (finding["where"], finding["field"], json.dumps(finding["value"]), finding["fix"])
+
+
+def _networks(cidrs):
+    return [ipaddress.ip_network(cidr, strict=False) for cidr in cidrs]
+
+
+def remote_networks(cluster):
+    """The remote node and pod CIDRs of a DescribeCluster result, as two lists of strings."""
+    config = cluster.get("remoteNetworkConfig") or {}
+    nodes = [cidr for entry in config.get("remoteNodeNetworks") or [] for cidr in entry.get("cidrs") or []]
+    pods = [cidr for entry in config.get("remotePodNetworks") or [] for cidr in entry.get("cidrs") or []]
+    return nodes, pods
+
+
+def check_cluster(cluster):
+    """Status, hybrid networking, authentication mode and endpoint access of the cluster."""
+    name = "cluster %s" % cluster.get("name", "?")
+    found = []
+    if cluster.get("status") != "ACTIVE":
+        found.append(problem("cluster_active", name, "status", cluster.get("status"),
+                             "Wait until the cluster is ACTIVE, then run again."))
+    node_cidrs, _ = remote_networks(cluster)
+    if not node_cidrs:
+        found.append(problem("remote_network_config", name, "remoteNetworkConfig.remoteNodeNetworks", node_cidrs,
+                             "Hybrid nodes need remote node networks: aws eks update-cluster-config "
+                             "--remote-network-config with the CIDRs of your on-premises nodes."))
+    mode = (cluster.get("accessConfig") or {}).get("authenticationMode")
+    if mode not in HYBRID_AUTH_MODES:
+        found.append(problem("authentication_mode", name, "accessConfig.authenticationMode", mode,
+                             "Hybrid nodes need API or API_AND_CONFIG_MAP: aws eks update-cluster-config "
+                             "--access-config authenticationMode=API_AND_CONFIG_MAP."))
+    vpc = cluster.get("resourcesVpcConfig") or {}
+    if vpc.get("endpointPublicAccess") and vpc.get("endpointPrivateAccess"):
+        found.append(problem("endpoint_access", name, "resourcesVpcConfig endpoint access", "public and private",
+                             "Hybrid nodes do not support public and private endpoint access together; "
+                             "choose one of them."))
+    return found
+
+
+def parse_version(text):
+    """(major, minor, patch or None) of '1.31' or '1.31.2'; None when it is not such a version."""
+    match = re.fullmatch(r"(\d+)\.(\d+)(?:\.(\d+))?", str(text).strip())
+    if not match:
+        return None
+    major, minor, patch = match.groups()
+    return int(major), int(minor), int(patch) if patch is not None else None
+
+
+def check_kubernetes_version(requested, cluster):
+    """The version nodeadm is asked to install exists in its manifest and fits the cluster's version."""
+    where = "cluster %s" % cluster.get("name", "?")
+    parsed = parse_version(requested)
+    if parsed is None:
+        return [problem("kubernetes_version", "inputs", "kubernetes version", requested,
+                        "Use major.minor (for example 1.31) or major.minor.patch, without a leading v.")]
+    minor = "%d.%d" % parsed[:2]
+    if minor not in NODEADM_KUBERNETES_MINORS:
+        return [problem("kubernetes_version", "inputs", "kubernetes version", requested,
+                        "nodeadm installs %s; pick one of them." % ", ".join(NODEADM_KUBERNETES_MINORS))]
+    cluster_version = parse_version(cluster.get("version", ""))
+    if cluster_version is None:
+        return []
+    if parsed[:2] > cluster_version[:2]:
+        return [problem("kubernetes_version", where, "kubernetes version", requested,
+                        "The kubelet may not be newer than the cluster (%d.%d); use %d.%d or older."
+                        % (cluster_version[:2] + cluster_version[:2]))]
+    if cluster_version[1] - parsed[1] > MAX_KUBELET_SKEW_MINORS and parsed[0] == cluster_version[0]:
+        return [problem("kubernetes_version", where, "kubernetes version", requested,
+                        "The kubelet may be at most %d minor versions older than the cluster (%d.%d)."
+                        % ((MAX_KUBELET_SKEW_MINORS,) + cluster_version[:2]))]
+    return []
+
+
+def choose_node_ips(hosts, cluster):
+    """Pick, for every host, the IPv4 address inside a remote node network.
+
+    hosts maps a host name to {"addresses": [...], "node_ip": "..."}; an explicit node_ip must itself be inside.
+    Returns (chosen {host: ip}, problems {host: finding}).
+    """
+    node_cidrs, _ = remote_networks(cluster)
+    networks = _networks(node_cidrs)
+    chosen, found = {}, {}
+    for host, facts in sorted(hosts.items()):
+        explicit = (facts or {}).get("node_ip") or ""
+        candidates = [explicit] if explicit else list((facts or {}).get("addresses") or [])
+        inside = []
+        for address in candidates:
+            try:
+                parsed = ipaddress.ip_address(address)
+            except ValueError:
+                continue
+            if parsed.version == 4 and any(parsed in network for network in networks):
+                inside.append(address)
+        if inside:
+            chosen[host] = inside[0]
+            continue
+        field = "hybrid_node_node_ip" if explicit else "IPv4 addresses"
+        found[host] = problem(
+            "node_ip", host, field, candidates,
+            "No address lies in the cluster's remote node networks %s. Give the host an address in them, "
+            "set hybrid_node_node_ip to one, or add its network to remoteNodeNetworks." % json.dumps(node_cidrs))
+    return chosen, found
+
+
+def check_pod_cidrs(pod_cidrs, cluster):
+    """Cilium's pod CIDRs lie inside the remote pod networks and overlap no other network of the cluster."""
+    where = "cluster %s" % cluster.get("name", "?")
+    node_cidrs, remote_pods = remote_networks(cluster)
+    found = []
+    try:
+        pods = _networks(pod_cidrs)
+    except ValueError as error:
+        return [problem("pod_cidrs", "inputs", "cilium_pod_cidrs", pod_cidrs, "Use IPv4 CIDRs (%s)." % error)]
+    if remote_pods:
+        remote = _networks(remote_pods)
+        outside = [str(net) for net in pods if not any(net.subnet_of(r) for r in remote if r.version == net.version)]
+        if outside:
+            found.append(problem("pod_cidrs", where, "cilium_pod_cidrs", outside,
+                                 "Pod CIDRs must lie inside the remote pod networks %s." % json.dumps(remote_pods)))
+    others = {"remote node network": node_cidrs,
+              "VPC CIDR": [c for c in (cluster.get("resourcesVpcConfig") or {}).get("vpcCidrs") or []],
+              "service CIDR": [c for c in [(cluster.get("kubernetesNetworkConfig") or {}).get("serviceIpv4Cidr")]
+                               if c]}
+    for label, cidrs in others.items():
+        for other in _networks(cidrs):
+            clashing = [str(net) for net in pods if net.overlaps(other)]
+            if clashing:
+                found.append(problem("pod_cidrs", where, "cilium_pod_cidrs", clashing,
+                                     "They overlap the %s %s; choose pod CIDRs that overlap nothing else."
+                                     % (label, other)))
+    return found
+
+
+def trust_policy(document):
+    """The trust policy of an IAM role as a dict, whether IAM returned it decoded or URL-encoded."""
+    if isinstance(document, str):
+        return json.loads(unquote(document))
+    return document or {}
+
+
+def check_role_trust(role, credential_provider):
+    """The Hybrid Nodes role trusts the service of the credential provider."""
+    service = TRUSTED_SERVICE[credential_provider]
+    policy = trust_policy(role.get("AssumeRolePolicyDocument"))
+    statements = policy.get("Statement") or []
+    if isinstance(statements, dict):
+        statements = [statements]
+    trusted = set()
+    for statement in statements:
+        if statement.get("Effect") != "Allow":
+            continue
+        principals = (statement.get("Principal") or {}).get("Service") or []
+        trusted.update([principals] if isinstance(principals, str) else principals)
+    if service in trusted:
+        return []
+    return [problem("role_trust", "role %s" % role.get("RoleName", "?"), "trusted services", sorted(trusted),
+                    "The Hybrid Nodes role must trust %s for credential provider %s; add it to the role's "
+                    "trust policy." % (service, credential_provider))]
+
+
+def check_access_entry(role_arn, entry, cluster_name):
+    """A HYBRID_LINUX access entry exists for the role."""
+    if entry and entry.get("type") == "HYBRID_LINUX":
+        return []
+    found_type = entry.get("type") if entry else None
+    return [problem("access_entry", "cluster %s" % cluster_name, "access entry of %s" % role_arn, found_type,
+                    "Create it: aws eks create-access-entry --cluster-name %s --principal-arn %s --type HYBRID_LINUX"
+                    % (cluster_name, role_arn))]
+
+
+def check_kube_context(server, cluster):
+    """The kubeconfig context points at this cluster's API endpoint."""
+    endpoint = (cluster.get("endpoint") or "").rstrip("/").lower()
+    if server and server.rstrip("/").lower() == endpoint:
+        return []
+    return [problem("kube_context", "kubeconfig", "server of the selected context", server,
+                    "It must be the API endpoint of cluster %s (%s); select the right kubeconfig and context "
+                    "(eks_hybrid_kubeconfig, eks_hybrid_kube_context)." % (cluster.get("name", "?"), endpoint))]
