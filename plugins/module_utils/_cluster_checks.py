@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 
 # Copyright: Contributors to the eks_hybrid.nodes collection
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """Checks of an EKS cluster, its account and the fleet's addresses before any hybrid node joins.
 

@@ -2,7 +2,7 @@
 # -*- coding: utf-8 -*-
 
 # Copyright: Contributors to the eks_hybrid.nodes collection
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 DOCUMENTATION = r"""
 ---
@@ -68,6 +68,7 @@ options:
               node_ip, pod_cidrs, role_trust, access_entry, kube_context]
     default: []
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -78,6 +79,7 @@ attributes:
   diff_mode:
     support: none
   platform:
+    support: full
     platforms: all
 notes:
   - The VPC CIDRs are read with C(ec2:DescribeVpcs) when allowed; without that permission the overlap check
