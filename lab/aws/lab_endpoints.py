@@ -4,7 +4,8 @@ Everything under ``/_lab/`` is answered by this module before moto sees the requ
 there exists on AWS. All bodies are JSON.
 
 ``GET /_lab/state``
-    ``{"ssm": [{"account_id", "region", "activations": [...], "managed_instances": [...]}],
+    ``{"ssm": [{"account_id", "region", "activations": [...], "managed_instances": [...],
+    "deleted_activations": [...]}],
     "eks_access_entries": [...], "faults": [...]}``. Activations are shown as DescribeActivations
     shows them: never with their codes.
 

@@ -141,6 +141,8 @@ class HybridStore:
     region: str
     activations: dict[str, Activation] = field(default_factory=dict)
     instances: dict[str, ManagedInstance] = field(default_factory=dict)
+    # Deleted activations stay visible to the lab's tests (never to the API), to audit what a run minted.
+    deleted_activations: dict[str, Activation] = field(default_factory=dict)
 
 
 def store_for(account_id: str, region: str) -> HybridStore:
@@ -317,7 +319,8 @@ def delete_activation(self: SimpleSystemManagerResponse) -> ActionResult:
     activation_id = self._get_param("ActivationId")
     with _lock:
         find_activation(self, activation_id)
-        del store_for(self.current_account, self.region).activations[activation_id]
+        store = store_for(self.current_account, self.region)
+        store.deleted_activations[activation_id] = store.activations.pop(activation_id)
     return EmptyResult()
 
 
@@ -480,6 +483,8 @@ def state() -> list[dict[str, Any]]:
                 "region": store.region,
                 "activations": [plain(activation.describe()) for activation in store.activations.values()],
                 "managed_instances": [plain(instance.describe()) for instance in store.instances.values()],
+                "deleted_activations": [plain(activation.describe()) for activation in
+                                        store.deleted_activations.values()],
             }
             for store in all_stores()
         ]

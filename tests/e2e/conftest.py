@@ -66,6 +66,7 @@ class Lab:
     def run_playbook(self, *extra, playbook="eks_hybrid.nodes.join_hybrid", inventory=None):
         inventories = inventory or [os.path.join(labconfig.STATE_DIR, "inventory.yml"),
                                     os.path.join(REPO, "lab", "inventory")]
+        inventories = list(inventories)
         argv = [os.path.join(REPO, ".venv", "bin", "ansible-playbook")]
         for source in inventories:
             argv += ["-i", source]
@@ -74,8 +75,22 @@ class Lab:
         return PlaybookRun(completed)
 
     def aws_state(self):
-        with urllib.request.urlopen(labconfig.AWS_ENDPOINT + "/_lab/state", timeout=10) as response:
-            return json.load(response)
+        """Activations (live and deleted) and managed instances of the lab's account in the lab's region."""
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(labconfig.AWS_ENDPOINT + "/_lab/state", timeout=10) as response:
+            state = json.load(response)
+        regional = [entry for entry in state["ssm"] if entry["region"] == labconfig.REGION]
+        merged = {"activations": [], "deleted_activations": [], "managed_instances": []}
+        for entry in regional:
+            for key in merged:
+                merged[key].extend(entry.get(key, []))
+        return merged
+
+    def minted_since(self, before):
+        """Every activation, live or deleted, that did not exist in an earlier aws_state()."""
+        known = {a["ActivationId"] for a in before["activations"] + before["deleted_activations"]}
+        now = self.aws_state()
+        return [a for a in now["activations"] + now["deleted_activations"] if a["ActivationId"] not in known]
 
     def kube(self):
         from kubernetes import client, config

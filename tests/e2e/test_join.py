@@ -51,13 +51,16 @@ def test_first_run_joins_every_host_and_reports_them_ready(lab, first_run):
 def test_first_run_mints_one_activation_sized_to_the_hosts_and_deletes_it(lab, first_run):
     before, run = first_run
     assert run.rc == 0, run
+    minted = lab.minted_since(before)
+    assert len(minted) == 1, minted
+    activation = minted[0]
+    assert activation["RegistrationLimit"] == 3
+    assert activation["RegistrationsCount"] == 3
     state = lab.aws_state()
-    known_before = {a["ActivationId"] for a in before["activations"]}
-    new = [a for a in state["activations"] if a["ActivationId"] not in known_before]
-    assert len(new) == 1, state
-    assert new[0]["RegistrationLimit"] == 3
-    assert new[0]["RegistrationsCount"] == 3
-    assert new[0].get("Deleted") is True, "the run's activation is still usable: %s" % new[0]
+    assert activation["ActivationId"] in {a["ActivationId"] for a in state["deleted_activations"]}
+    assert activation["ActivationId"] not in {a["ActivationId"] for a in state["activations"]}
+    registered = [i for i in state["managed_instances"] if i["ActivationId"] == activation["ActivationId"]]
+    assert sorted(i["ComputerName"] for i in registered) == HOSTS
 
 
 def test_activation_code_is_only_in_the_nodeconfig_files(lab, first_run):
@@ -94,7 +97,10 @@ def test_second_run_changes_nothing_and_mints_nothing(lab, first_run):
     before = lab.aws_state()
     run = lab.run_playbook()
     assert run.rc == 0, run
+    assert set(run.recap) == set(HOSTS) | {"localhost"}
     for host, counts in run.recap.items():
         assert counts["changed"] == 0, (host, run)
-    assert len(lab.aws_state()["activations"]) == len(before["activations"])
+    assert lab.minted_since(before) == []
+    ids = sorted(i["InstanceId"] for i in lab.aws_state()["managed_instances"])
+    assert ids == sorted(i["InstanceId"] for i in before["managed_instances"])
     assert "No host needs an SSM registration" in run.output
