@@ -56,6 +56,10 @@ def join_report(hosts, verdicts=None):
             rows.append({"host": name, "node": node, "status": "Failed",
                          "detail": _strip_host_prefix(str(host["eks_hybrid_host_failure"]), name)})
             continue
+        if host.get("hybrid_node_would_join"):
+            rows.append({"host": name, "node": node, "status": "WouldJoin",
+                         "detail": "check mode: would install and join"})
+            continue
         if node == "-":
             rows.append({"host": name, "node": node, "status": "Skipped", "detail": "the run did not reach this host"})
             continue
