@@ -32,6 +32,8 @@ CHECK_NAMES = (
     "role_trust",
     "access_entry",
     "kube_context",
+    "leftover_join",
+    "ssm_registration",
 )
 
 
@@ -221,3 +223,53 @@ def check_kube_context(server, cluster):
     return [problem("kube_context", "kubeconfig", "server of the selected context", server,
                     "It must be the API endpoint of cluster %s (%s); select the right kubeconfig and context "
                     "(eks_hybrid_kubeconfig, eks_hybrid_kube_context)." % (cluster.get("name", "?"), endpoint))]
+
+
+def check_leftover_join(host, facts, cluster_ca_sha1):
+    """A host that already holds the CA of another cluster carries a join that nodeadm would half-reuse."""
+    found_sha1 = (facts or {}).get("ca_sha1") or ""
+    if not found_sha1 or not cluster_ca_sha1 or found_sha1 == cluster_ca_sha1:
+        return None
+    return problem("leftover_join", host, "/etc/kubernetes/pki/ca.crt", "CA of another cluster (sha1 %s)" % found_sha1,
+                   "The host was joined to another cluster. Run 'nodeadm uninstall' on it (it removes the old "
+                   "kubelet certificates and SSM registration), then run again.")
+
+
+def check_registrations(hosts, instances, cluster_region, role_name):
+    """SSM registrations found on hosts belong to this account, region and role, and to one host each.
+
+    hosts maps a host name to facts with "registration": {"instance_id", "region"}; instances maps an instance id
+    to its DescribeInstanceInformation entry, for the ids that exist in this account and region.
+    """
+    found = {}
+    owners = {}
+    for host, facts in sorted(hosts.items()):
+        registration = (facts or {}).get("registration") or {}
+        if registration.get("instance_id"):
+            owners.setdefault(registration["instance_id"], []).append(host)
+    for host, facts in sorted(hosts.items()):
+        registration = (facts or {}).get("registration") or {}
+        instance_id = registration.get("instance_id")
+        if not instance_id:
+            continue
+        field = "/var/lib/amazon/ssm/registration"
+        twins = [other for other in owners[instance_id] if other != host]
+        if twins:
+            found[host] = problem("ssm_registration", host, field, instance_id,
+                                  "The same SSM registration is on %s: the machine was cloned after it joined. Run "
+                                  "'nodeadm uninstall' on the clone and delete its registration file, then run again."
+                                  % ", ".join(twins))
+        elif registration.get("region") and registration["region"] != cluster_region:
+            found[host] = problem("ssm_registration", host, field, "%s in %s" % (instance_id, registration["region"]),
+                                  "The host is registered with SSM in another region than the cluster (%s). Run "
+                                  "'nodeadm uninstall' on it, then run again." % cluster_region)
+        elif instance_id not in instances:
+            found[host] = problem("ssm_registration", host, field, instance_id,
+                                  "No such managed instance in this account and region: the host was registered "
+                                  "elsewhere or deregistered. Run 'nodeadm uninstall' on it, then run again.")
+        elif role_name and instances[instance_id].get("IamRole") != role_name:
+            found[host] = problem("ssm_registration", host, field,
+                                  "%s with role %s" % (instance_id, instances[instance_id].get("IamRole")),
+                                  "The host was registered with another IAM role than the Hybrid Nodes role (%s). "
+                                  "Run 'nodeadm uninstall' on it, then run again." % role_name)
+    return found

@@ -43,8 +43,12 @@ options:
     type: str
   hosts:
     description:
-      - The fleet, a dictionary of inventory host name to C({addresses, node_ip}), where C(addresses) lists the
-        host's IPv4 addresses and C(node_ip) is an address the user chose.
+      - The fleet, a dictionary of inventory host name to C({addresses, node_ip, ca_sha1, registration}).
+      - C(addresses) lists the host's IPv4 addresses and C(node_ip) is an address the user chose.
+      - C(ca_sha1) is the SHA-1 of the host's C(/etc/kubernetes/pki/ca.crt), when it has one; another cluster's CA
+        means a leftover join.
+      - C(registration) is C({instance_id, region}) of the host's SSM registration file, when it has one; it must
+        be a managed instance of this account and region, registered with O(role_name), and on no other host.
     type: dict
     default: {}
   pod_cidrs:
@@ -65,7 +69,7 @@ options:
     type: list
     elements: str
     choices: [cluster_active, remote_network_config, authentication_mode, endpoint_access, kubernetes_version,
-              node_ip, pod_cidrs, role_trust, access_entry, kube_context]
+              node_ip, pod_cidrs, role_trust, access_entry, kube_context, leftover_join, ssm_registration]
     default: []
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
@@ -113,6 +117,7 @@ cluster:
     status: ACTIVE
     version: "1.31"
     endpoint: https://ABC.gr7.us-west-2.eks.amazonaws.com
+    certificate_authority_sha1: 2fd4e1c67a2d28fced849ee1bb76e7391b93eb12
     remote_node_networks: [10.80.0.0/16]
     remote_pod_networks: [10.81.0.0/16]
     service_cidr: 172.20.0.0/16
@@ -138,6 +143,8 @@ skipped_checks:
   elements: str
 """
 
+import base64
+import hashlib
 import os
 
 try:
@@ -145,7 +152,10 @@ try:
 except ImportError:
     pass  # AnsibleAWSModule reports the missing library
 
-import yaml
+try:
+    import yaml
+except ImportError:
+    pass  # PyYAML comes with ansible-core on the controller
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -235,6 +245,61 @@ def run_checks(module, cluster):
     return found
 
 
+def managed_instances(module, ssm, instance_ids):
+    """DescribeInstanceInformation entries of the given ids that exist in this account and region."""
+    found = {}
+    ids = sorted(set(instance_ids))
+    for start in range(0, len(ids), 50):
+        request = {"Filters": [{"Key": "InstanceIds", "Values": ids[start:start + 50]}], "MaxResults": 50}
+        try:
+            while True:
+                page = ssm.describe_instance_information(aws_retry=True, **request)
+                found.update((entry["InstanceId"], entry) for entry in page.get("InstanceInformationList", []))
+                if not page.get("NextToken"):
+                    break
+                request["NextToken"] = page["NextToken"]
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
+            module.fail_json_aws(error, msg="Failed to describe managed instances %s" % ", ".join(ids))
+    return found
+
+
+def host_checks(module, ssm, cluster):
+    """Node IP, leftover join and SSM registration of every host; the findings do not fail the module."""
+    hosts = module.params["hosts"] or {}
+    skip = set(module.params["skip_checks"])
+    if "node_ip" in skip:
+        node_ips = {host: (facts or {}).get("node_ip") or "" for host, facts in hosts.items()}
+        findings = {}
+    else:
+        node_ips, findings = checks.choose_node_ips(hosts, cluster)
+
+    if "leftover_join" not in skip:
+        cluster_ca_sha1 = ca_sha1(cluster)
+        for host, facts in hosts.items():
+            finding = checks.check_leftover_join(host, facts, cluster_ca_sha1)
+            if finding and host not in findings:
+                findings[host] = finding
+
+    registered = {host: facts for host, facts in hosts.items() if ((facts or {}).get("registration") or {}).get(
+        "instance_id")}
+    if registered and "ssm_registration" not in skip:
+        instances = managed_instances(module, ssm, [facts["registration"]["instance_id"]
+                                                    for facts in registered.values()])
+        role = role_name_of(module.params["role_name"]) if module.params["role_name"] else None
+        for host, finding in checks.check_registrations(registered, instances, module.region, role).items():
+            findings.setdefault(host, finding)
+    return node_ips, findings
+
+
+def ca_sha1(cluster):
+    """SHA-1 of the cluster's CA certificate as nodeadm writes it to /etc/kubernetes/pki/ca.crt."""
+    data = (cluster.get("certificateAuthority") or {}).get("data") or ""
+    try:
+        return hashlib.sha1(base64.b64decode(data)).hexdigest() if data else ""
+    except (ValueError, TypeError):
+        return ""
+
+
 def main():
     argument_spec = dict(
         cluster_name=dict(type="str", required=True),
@@ -252,6 +317,7 @@ def main():
     eks = module.client("eks", retry_decorator=retry)
     ec2 = module.client("ec2", retry_decorator=retry)
     iam = module.client("iam", retry_decorator=retry)
+    ssm = module.client("ssm", retry_decorator=retry)
 
     for name in module.params["skip_checks"]:
         module.warn("Preflight check %s is skipped on request (eks_hybrid_skip_checks); problems it would find "
@@ -262,12 +328,7 @@ def main():
     if module.params["role_name"]:
         found += check_role(module, iam, eks, cluster["name"])
 
-    node_ips, host_findings = {}, {}
-    if module.params["hosts"]:
-        if "node_ip" in module.params["skip_checks"]:
-            node_ips = {host: (facts or {}).get("node_ip") or "" for host, facts in module.params["hosts"].items()}
-        else:
-            node_ips, host_findings = checks.choose_node_ips(module.params["hosts"], cluster)
+    node_ips, host_findings = host_checks(module, ssm, cluster)
 
     node_cidrs, pod_cidrs = checks.remote_networks(cluster)
     result = dict(
@@ -281,6 +342,7 @@ def main():
             remote_pod_networks=pod_cidrs,
             service_cidr=(cluster.get("kubernetesNetworkConfig") or {}).get("serviceIpv4Cidr"),
             authentication_mode=(cluster.get("accessConfig") or {}).get("authenticationMode"),
+            certificate_authority_sha1=ca_sha1(cluster),
         ),
         node_ips=node_ips,
         host_problems={host: checks.describe(finding) for host, finding in host_findings.items()},
