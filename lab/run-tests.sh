@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 trap '.venv/bin/python lab/labctl.py down >/dev/null 2>&1 || true' EXIT
 export ANSIBLE_COLLECTIONS_PATH="$PWD/.cache/collections"
-.venv/bin/python -m pytest -p no:cacheprovider tests/unit tests/lab tests/e2e "$@"
+.venv/bin/python -m pytest -p no:cacheprovider tests/unit tests/lab tests/e2e tests/ecosystem "$@"
