@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# ansible-test sanity and units on a copy of this checkout staged where ansible-test wants a collection:
+# ansible-test sanity and units on the collection's own content, staged where ansible-test wants a collection:
 # <tmp>/ansible_collections/eks_hybrid/nodes, holding the files git lists (tracked, plus untracked files that
-# .gitignore does not exclude), with amazon.aws and kubernetes.core from .cache/collections beside it.
+# .gitignore does not exclude) less those galaxy.yml's build_ignore keeps out of the built collection (the lab, the
+# lab and end-to-end tests, molecule, ...), with amazon.aws and kubernetes.core from .cache/collections beside it.
+# The sanity tests are about what the collection ships; the lab is tested by its own tests and by lab/lint.sh.
 #
 #   bash lab/sanity.sh [sanity|units|all] [extra ansible-test arguments]     (default: all)
 #
@@ -27,9 +29,26 @@ trap 'rm -rf "$stage"' EXIT
 collection="$stage/ansible_collections/eks_hybrid/nodes"
 mkdir -p "$collection"
 
-# Files git knows of or would add; a tracked file deleted in the working tree is left out.
+# Files git knows of or would add, less a tracked file deleted in the working tree and whatever matches a
+# build_ignore pattern, matched as `ansible-galaxy collection build` does: against the path of the file or of any
+# directory above it, with fnmatch (whose * also matches /).
 (cd "$repo" && git ls-files -z --cached --others --exclude-standard) \
-  | (cd "$repo" && while IFS= read -r -d '' path; do [ -e "$path" ] && printf '%s\0' "$path"; done) \
+  | (cd "$repo" && "$venv_bin/python" -c '
+import fnmatch
+import os
+import sys
+
+import yaml
+
+with open("galaxy.yml", encoding="utf-8") as handle:
+    patterns = yaml.safe_load(handle).get("build_ignore") or []
+for path in sys.stdin.buffer.read().decode("utf-8", "surrogateescape").split("\0"):
+    parts = path.split("/")
+    candidates = ["/".join(parts[:depth]) for depth in range(1, len(parts) + 1)]
+    if path and os.path.exists(path) and not any(
+            fnmatch.fnmatch(candidate, pattern) for candidate in candidates for pattern in patterns):
+        sys.stdout.buffer.write(path.encode("utf-8", "surrogateescape") + b"\0")
+') \
   | rsync -a --from0 --files-from=- "$repo/" "$collection/"
 for dependency in amazon/aws kubernetes/core; do
   source_dir="$repo/.cache/collections/ansible_collections/$dependency"

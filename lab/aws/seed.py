@@ -34,8 +34,7 @@ NODE_INLINE_POLICY = {
     "Version": "2012-10-17",
     "Statement": [
         {"Effect": "Allow", "Action": ["eks:DescribeCluster", "eks:ListAccessEntries"],
-         "Resource": "arn:aws:eks:%s:%s:cluster/%s" % (labconfig.REGION, labconfig.ACCOUNT_ID,
-                                                      labconfig.CLUSTER_NAME)},
+         "Resource": "arn:aws:eks:%s:%s:cluster/%s" % (labconfig.REGION, labconfig.ACCOUNT_ID, labconfig.CLUSTER_NAME)},
         {"Effect": "Allow", "Action": ["ssm:DeregisterManagedInstance", "ssm:DescribeInstanceInformation"],
          "Resource": "*"},
     ],

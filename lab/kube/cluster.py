@@ -124,7 +124,7 @@ def short_hash(value: Any, length: int = 10) -> str:
 
 
 def random_suffix(length: int = 5) -> str:
-    return "".join(random.choice(_SUFFIX_ALPHABET) for _ in range(length))
+    return "".join(random.choice(_SUFFIX_ALPHABET) for _position in range(length))
 
 
 def is_hybrid(node: dict[str, Any]) -> bool:
@@ -158,8 +158,8 @@ def _merge_conditions(previous: list[dict[str, Any]] | None, wanted: list[dict[s
     for condition in wanted:
         old = before.get(condition["type"])
         if old and old.get("status") == condition["status"]:
-            condition = {**condition, **{key: old[key] for key in ("lastTransitionTime", "lastHeartbeatTime",
-                                                                      "lastProbeTime", "lastUpdateTime") if key in old}}
+            timestamps = ("lastTransitionTime", "lastHeartbeatTime", "lastProbeTime", "lastUpdateTime")
+            condition = {**condition, **{key: old[key] for key in timestamps if key in old}}
         merged.append(condition)
     return merged
 
@@ -336,7 +336,7 @@ class _AddressPool:
 
     def __init__(self, cidr: str, skip: int = 0) -> None:
         self._hosts = ipaddress.ip_network(cidr).hosts()
-        for _ in range(skip):
+        for _skipped in range(skip):
             next(self._hosts)
 
     def next(self) -> str:
@@ -495,7 +495,7 @@ class Cluster:
 
     def delete_collection(self, rtype: ResourceType, namespace: str | None, label_selector: str,
                           field_selector: str, dry_run: bool = False) -> list[dict[str, Any]]:
-        items, _ = self.list(rtype, namespace, label_selector, field_selector)
+        items, _resource_version = self.list(rtype, namespace, label_selector, field_selector)
         deleted = []
         for obj in items:
             try:
@@ -652,7 +652,7 @@ class Cluster:
         steps = (self._sync_namespaces, self._sync_deployments, self._sync_replica_sets, self._sync_daemon_sets,
                  self._schedule_pods, self._sync_node_readiness, self._sync_pod_status, self._sync_workload_status,
                  self._collect_garbage)
-        for _ in range(8):
+        for _round in range(8):
             changed = False
             for step in steps:
                 changed = step() or changed
@@ -758,7 +758,7 @@ class Cluster:
             for pod in pods[wanted:]:
                 self.store.remove(RT["pods"], pod["metadata"]["namespace"], pod["metadata"]["name"])
                 changed = True
-            for _ in range(wanted - len(pods)):
+            for _missing in range(wanted - len(pods)):
                 self.store.put(RT["pods"], self._new_pod(RT["replicasets"], replica_set, {}))
                 changed = True
         return changed

@@ -41,6 +41,8 @@ _STATUS = {"ready": "Ready", "not_ready": "NotReady", "missing": "Missing"}
 
 
 def _strip_host_prefix(message, host):
+    """The message on one line, without the host name the table already shows."""
+    message = " ".join(message.split())
     prefix = "%s: " % host
     return message[len(prefix):] if message.startswith(prefix) else message
 

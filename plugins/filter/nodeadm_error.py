@@ -8,7 +8,7 @@ short_description: The message that explains why a nodeadm command failed
 version_added: 0.1.0
 description:
   - nodeadm logs JSON lines (C(level), C(msg), C(error)) on standard error, often a page of them.
-  - This filter returns the last error-level entry as one line, C(msg: error), instead of the whole page.
+  - "This filter returns the last error-level entry as one line, C(msg: error), instead of the whole page."
   - Lines that are not JSON are kept as they are, so the output of other programs is not lost.
 options:
   _input:

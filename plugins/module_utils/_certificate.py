@@ -58,7 +58,7 @@ def read_with_openssl(path: str, run_command: RunCommand, openssl: str = "openss
         raise ValueError("%s is not a PEM certificate (openssl: %s)" % (path, (err or out).strip()))
     fields = {}
     for line in out.splitlines():
-        key, _, value = line.partition("=")
+        key, _separator, value = line.partition("=")
         fields[key.strip()] = value.strip()
     match = re.search(r"(?:^|,)CN=((?:\\.|[^,])*)", fields.get("subject", ""))
     try:

@@ -66,7 +66,7 @@ def check_cluster(cluster):
     if cluster.get("status") != "ACTIVE":
         found.append(problem("cluster_active", name, "status", cluster.get("status"),
                              "Wait until the cluster is ACTIVE, then run again."))
-    node_cidrs, _ = remote_networks(cluster)
+    node_cidrs, _pod_cidrs = remote_networks(cluster)
     if not node_cidrs:
         found.append(problem("remote_network_config", name, "remoteNetworkConfig.remoteNodeNetworks", node_cidrs,
                              "Hybrid nodes need remote node networks: aws eks update-cluster-config "
@@ -124,7 +124,7 @@ def choose_node_ips(hosts, cluster):
     hosts maps a host name to {"addresses": [...], "node_ip": "..."}; an explicit node_ip must itself be inside.
     Returns (chosen {host: ip}, problems {host: finding}).
     """
-    node_cidrs, _ = remote_networks(cluster)
+    node_cidrs, _pod_cidrs = remote_networks(cluster)
     networks = _networks(node_cidrs)
     chosen, found = {}, {}
     for host, facts in sorted(hosts.items()):
@@ -165,7 +165,7 @@ def check_pod_cidrs(pod_cidrs, cluster):
             found.append(problem("pod_cidrs", where, "cilium_pod_cidrs", outside,
                                  "Pod CIDRs must lie inside the remote pod networks %s." % json.dumps(remote_pods)))
     others = {"remote node network": node_cidrs,
-              "VPC CIDR": [c for c in (cluster.get("resourcesVpcConfig") or {}).get("vpcCidrs") or []],
+              "VPC CIDR": list((cluster.get("resourcesVpcConfig") or {}).get("vpcCidrs") or []),
               "service CIDR": [c for c in [(cluster.get("kubernetesNetworkConfig") or {}).get("serviceIpv4Cidr")]
                                if c]}
     for label, cidrs in others.items():

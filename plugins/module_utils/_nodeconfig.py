@@ -612,9 +612,9 @@ def _check_kubelet(kubelet: Dict[str, Any], problems: _Collector) -> None:
         except ValueError:
             problems.add(path, "--node-ip must be a single IPv4 address for hybrid nodes",
                          "set node_ip to the node's IPv4 address inside a remote node network", flag)
-    if len({value for _, _, value in node_ips}) > 1:
+    if len({value for _path, _flag, value in node_ips}) > 1:
         problems.add(node_ips[-1][0], "--node-ip is given %d times with different addresses" % len(node_ips),
-                     "keep one --node-ip", [flag for _, flag, _ in node_ips])
+                     "keep one --node-ip", [flag for _path, flag, _value in node_ips])
 
 
 def _check_node_labels(path: str, flag: str, value: str, problems: _Collector) -> None:

@@ -145,7 +145,6 @@ skipped_checks:
 
 import base64
 import hashlib
-import os
 
 try:
     import botocore
@@ -217,7 +216,7 @@ def check_role(module, iam, eks, cluster_name):
 
 
 def kubeconfig_server(module):
-    path = os.path.expanduser(module.params["kubeconfig"])
+    path = module.params["kubeconfig"]
     try:
         with open(path, encoding="utf-8") as handle:
             config = yaml.safe_load(handle) or {}

@@ -208,7 +208,7 @@ def run(module, node_api):
     tracker = _node_readiness.NodeTracker(params["names"], params["state"])
     try:
         if module.check_mode:
-            nodes, _ = node_api.list_nodes()
+            nodes, _resource_version = node_api.list_nodes()
             tracker.replace_all(nodes)
             module.exit_json(changed=False, elapsed=0, **tracker.report())
         outcome = _node_readiness.wait_for_nodes(tracker, node_api.list_nodes, node_api.watch_nodes,

@@ -331,7 +331,7 @@ def _certificate_reader(module):
                              "cryptography nor the openssl command is available on the host")
 
     def read(path):
-        return _certificate.read_with_openssl(path, lambda argv: module.run_command(argv), openssl=openssl)
+        return _certificate.read_with_openssl(path, module.run_command, openssl=openssl)
 
     return read
 

@@ -26,7 +26,7 @@ def first_run(lab):
 
 
 def test_first_run_joins_every_host_and_reports_them_ready(lab, first_run):
-    _, run = first_run
+    _before, run = first_run
     assert run.rc == 0, run
     for host in HOSTS:
         assert run.recap[host]["failed"] == 0, run
@@ -44,8 +44,8 @@ def test_first_run_joins_every_host_and_reports_them_ready(lab, first_run):
         if match:
             table[match.group(1)] = (match.group(2), match.group(3))
     assert set(table) == set(HOSTS), run.output[-3000:]
-    assert {name for name, _ in table.values()} == {node.metadata.name for node in nodes}
-    assert {status for _, status in table.values()} == {"Ready"}
+    assert {name for name, _status in table.values()} == {node.metadata.name for node in nodes}
+    assert {status for _name, status in table.values()} == {"Ready"}
 
 
 def test_first_run_mints_one_activation_sized_to_the_hosts_and_deletes_it(lab, first_run):
@@ -64,7 +64,7 @@ def test_first_run_mints_one_activation_sized_to_the_hosts_and_deletes_it(lab, f
 
 
 def test_activation_code_is_only_in_the_nodeconfig_files(lab, first_run):
-    _, run = first_run
+    _before, run = first_run
     codes = set()
     for host in HOSTS:
         nodeconfig = os.path.join(lab.host_root(host), "etc", "nodeadm", "nodeconfig.yaml")
@@ -80,7 +80,7 @@ def test_activation_code_is_only_in_the_nodeconfig_files(lab, first_run):
     for host in HOSTS:
         upper = lab.host_upper(host)
         holders = []
-        for directory, _, files in os.walk(upper):
+        for directory, _subdirectories, files in os.walk(upper):
             for name in files:
                 path = os.path.join(directory, name)
                 if os.path.islink(path) or not os.path.isfile(path):
@@ -92,7 +92,7 @@ def test_activation_code_is_only_in_the_nodeconfig_files(lab, first_run):
 
 
 def test_second_run_changes_nothing_and_mints_nothing(lab, first_run):
-    _, first = first_run
+    _before, first = first_run
     assert first.rc == 0, first
     before = lab.aws_state()
     run = lab.run_playbook()

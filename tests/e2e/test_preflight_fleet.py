@@ -1,38 +1,16 @@
 """End to end: check mode changes nothing, and a mixed fleet joins its good hosts and names the others."""
 
-import os
 import re
 import subprocess
 
 import labconfig
-from conftest import labctl
+from e2e_lab import fresh_fleet, host_file_exists, table_rows
 
 GOOD = ["lab-node-1", "lab-node-2"]
 LEFTOVER = "lab-node-3"
 OUTSIDE = "lab-outside-1"
 FOREIGN_CA = ("-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQW5vdGhlciBjbHVzdGVyIENBMAoGCCqGSM49BAMCMBox\n"
               "-----END CERTIFICATE-----\n")
-
-
-def table_rows(output):
-    """HOST -> (NODE, STATUS, DETAIL) from the summary table of a run."""
-    rows = {}
-    for line in output.splitlines():
-        match = re.match(r"^\s+(lab-(?:node|outside)-\d)\s+(\S+)\s+(\S+)\s+(.*)$", line)
-        if match:
-            rows[match.group(1)] = (match.group(2), match.group(3), match.group(4).strip())
-    return rows
-
-
-def host_file_exists(lab, host, path):
-    return os.path.exists(os.path.join(lab.host_root(host), path.lstrip("/")))
-
-
-def fresh_fleet(*extra):
-    started = labctl("up", "--hosts", "3", *extra, check=False)
-    assert started.returncode == 0, started.stderr
-    reset = labctl("reset-hosts", check=False)
-    assert reset.returncode == 0, reset.stderr
 
 
 def test_check_diff_on_a_fresh_fleet_lists_the_changes_and_changes_nothing(lab):

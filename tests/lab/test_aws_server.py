@@ -111,7 +111,7 @@ def test_create_activation_rejects_what_aws_rejects(endpoint, arguments, fragmen
 
 def test_describe_activations_pages_with_next_token(endpoint):
     name = "paging-" + uuid.uuid4().hex[:6]
-    created = {new_activation(endpoint, DefaultInstanceName=name)["ActivationId"] for _ in range(3)}
+    created = {new_activation(endpoint, DefaultInstanceName=name)["ActivationId"] for _attempt in range(3)}
     ssm = client(endpoint, "ssm")
     filters = [{"FilterKey": "DefaultInstanceName", "FilterValues": [name]}]
     first = ssm.describe_activations(Filters=filters, MaxResults=2)
@@ -127,7 +127,7 @@ def test_registration_consumes_the_limit_and_shows_up_as_managed_instance(endpoi
                              Tags=[{"Key": "team", "Value": "edge"}])
     activation_id, code = created["ActivationId"], created["ActivationCode"]
     instance_ids = []
-    for _ in range(2):
+    for _attempt in range(2):
         status, answer = register(endpoint, activation_id, code)
         assert status == 200
         instance_ids.append(answer["InstanceId"])
@@ -277,10 +277,10 @@ def test_create_cluster_keeps_access_config_and_refuses_config_map_for_hybrid(en
 
 
 def test_faults_fail_the_next_calls_then_clear(endpoint):
-    status, _ = lab_request(endpoint, "POST", "/_lab/faults", {
+    status, _body = lab_request(endpoint, "POST", "/_lab/faults", {
         "service": "ssm", "action": "CreateActivation", "error": "ThrottlingException", "count": 2})
     assert status == 200
-    for _ in range(2):
+    for _attempt in range(2):
         with pytest.raises(ClientError) as caught:
             new_activation(endpoint)
         assert caught.value.response["Error"]["Code"] == "ThrottlingException"
@@ -312,6 +312,6 @@ def test_busy_port_fails_fast_with_a_clear_message(tmp_path):
         port = holder.getsockname()[1]
         result = subprocess.run(
             [sys.executable, os.path.join(REPO, "lab", "aws", "server.py"), "--bind", "127.0.0.1", "--port", str(port),
-             "--kube-ca", str(tmp_path / "ca.crt")], capture_output=True, text=True, timeout=60)
+             "--kube-ca", str(tmp_path / "ca.crt")], capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 1
     assert f"Failed to listen on 127.0.0.1:{port}" in result.stderr

@@ -147,7 +147,7 @@ def helm(lab_api: LabApi, chart_repo: str, tmp_path_factory: pytest.TempPathFact
            "HELM_CONFIG_HOME": str(home / "config"), "HELM_DATA_HOME": str(home / "data")}
 
     def run(*arguments: str) -> subprocess.CompletedProcess:
-        result = subprocess.run([HELM, *arguments], env=env, capture_output=True, text=True, timeout=90)
+        result = subprocess.run([HELM, *arguments], env=env, capture_output=True, text=True, timeout=90, check=False)
         assert result.returncode == 0, "helm %s failed: %s" % (" ".join(arguments), result.stderr)
         return result
 
@@ -157,7 +157,7 @@ def helm(lab_api: LabApi, chart_repo: str, tmp_path_factory: pytest.TempPathFact
 
 def kubectl(lab_api: LabApi, *arguments: str) -> str:
     result = subprocess.run([KUBECTL, "--kubeconfig", lab_api.kubeconfig, *arguments], capture_output=True,
-                            text=True, timeout=30)
+                            text=True, timeout=30, check=False)
     assert result.returncode == 0, "kubectl %s failed: %s" % (" ".join(arguments), result.stderr)
     return result.stdout
 
@@ -306,12 +306,12 @@ def test_hybrid_node_turns_ready_once_the_cni_daemonset_selects_it(lab_api: LabA
 
 def test_hybrid_node_stays_not_ready_when_the_daemonset_selects_other_nodes(lab_api: LabApi, helm) -> None:
     _register_hybrid_node(lab_api, "mi-0a1b2c3d4e5f60002")
-    events, follower, _ = _watch_readiness(lab_api, "mi-0a1b2c3d4e5f60002", seconds=3)
+    events, follower, _stop = _watch_readiness(lab_api, "mi-0a1b2c3d4e5f60002", seconds=3)
     helm("install", "cilium", "lab-charts/cilium", "--version", "1.17.1", "--namespace", "kube-system",
          *_affinity_values("eks.amazonaws.com/nodegroup", "In", ["default"]))
     follower.join(timeout=10)
     seen = _drain(events)
-    assert seen and all(status == "False" for status, _, _ in seen), seen
+    assert seen and all(status == "False" for status, _reason, _message in seen), seen
     daemon_set = next(item for item in lab_api.objects("daemonsets", "kube-system")
                       if item["metadata"]["name"] == "cilium")
     assert daemon_set["status"]["desiredNumberScheduled"] == 3

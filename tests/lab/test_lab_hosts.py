@@ -44,7 +44,7 @@ class LabHosts:
 
     def labctl(self, *arguments: str, check: bool = True) -> subprocess.CompletedProcess:
         completed = subprocess.run(LABCTL + list(arguments), env=self.env, capture_output=True, text=True,
-                                   timeout=300)
+                                   timeout=300, check=False)
         if check and completed.returncode != 0:
             pytest.fail("labctl %s failed (%d):\n%s%s" % (" ".join(arguments), completed.returncode,
                                                           completed.stdout, completed.stderr))
@@ -56,7 +56,7 @@ class LabHosts:
                 "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
                 "-o", "ConnectTimeout=5", *ssh_options, "%s@%s" % (host["ansible_user"], host["ansible_host"]),
                 command]
-        return subprocess.run(argv, capture_output=True, text=True, timeout=30)
+        return subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
 
     def run_on(self, name: str, command: str) -> str:
         completed = self.ssh(name, command)

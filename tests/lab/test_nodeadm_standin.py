@@ -125,8 +125,9 @@ class FakeKubernetes(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def kube(tmp_path_factory):
     directory = tmp_path_factory.mktemp("kube")
-    ca_cert, ca_key, ca_pem, _ = make_certificate("lab-kube-ca", is_ca=True, days=365)
-    _, _, server_pem, server_key_pem = make_certificate("kube-apiserver", ca_key, ca_cert.subject, ip="127.0.0.1")
+    ca_cert, ca_key, ca_pem, _ca_key_pem = make_certificate("lab-kube-ca", is_ca=True, days=365)
+    _server_cert, _server_key, server_pem, server_key_pem = make_certificate("kube-apiserver", ca_key, ca_cert.subject,
+                                                                             ip="127.0.0.1")
     (directory / "ca.crt").write_bytes(ca_pem)
     (directory / "server.crt").write_bytes(server_pem)
     (directory / "server.key").write_bytes(server_key_pem)
@@ -171,7 +172,7 @@ def nodeadm(root, *arguments, cwd=None):
     environment = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
     environment["NODEADM_LAB_ROOT"] = str(root)
     return subprocess.run([sys.executable, NODEADM, *arguments], capture_output=True, text=True, timeout=60,
-                          env=environment, cwd=cwd or str(root))
+                          check=False, env=environment, cwd=cwd or str(root))
 
 
 def log_lines(result):
@@ -211,9 +212,11 @@ def installed(root):
 
 
 def test_version_and_help():
-    result = subprocess.run([sys.executable, NODEADM, "--version"], capture_output=True, text=True, timeout=30)
+    result = subprocess.run([sys.executable, NODEADM, "--version"], capture_output=True, text=True, timeout=30,
+                            check=False)
     assert (result.returncode, result.stdout.strip()) == (0, "v1.0.20")
-    result = subprocess.run([sys.executable, NODEADM, "init", "-h"], capture_output=True, text=True, timeout=30)
+    result = subprocess.run([sys.executable, NODEADM, "init", "-h"], capture_output=True, text=True, timeout=30,
+                            check=False)
     assert result.returncode == 0 and "--config-source" in result.stdout
 
 
@@ -228,7 +231,7 @@ def test_mutating_commands_must_run_as_root(tmp_path):
         pytest.skip("needs root and setpriv to drop to an unprivileged user")
     result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, NODEADM,
                              "install", "1.31", "-p", "ssm"], capture_output=True, text=True, timeout=30,
-                            env={"PATH": os.environ["PATH"]}, cwd=str(tmp_path))
+                            check=False, env={"PATH": os.environ["PATH"]}, cwd=str(tmp_path))
     assert failure(result) == "must run as root"
 
 
@@ -252,7 +255,8 @@ def test_install_resolves_latest_patch_and_writes_components(root):
     tracker = yaml.safe_load((root / "opt/nodeadm/tracker").read_text())
     assert tracker["KubernetesVersion"] == "1.31.13" and tracker["CredentialProvider"] == "ssm"
     assert tracker["Artifacts"]["Containerd"] == "distro"
-    kubelet = subprocess.run([str(root / "usr/bin/kubelet"), "--version"], capture_output=True, text=True)
+    kubelet = subprocess.run([str(root / "usr/bin/kubelet"), "--version"], capture_output=True, text=True,
+                             check=False)
     assert kubelet.stdout.startswith("Kubernetes v1.31.13-eks-")
     for path in ("etc/systemd/system/kubelet.service", "usr/local/bin/kubectl", "opt/cni/bin/bridge",
                  "usr/bin/amazon-ssm-agent", "usr/lib/systemd/system/containerd.service"):
@@ -391,7 +395,7 @@ def test_node_ip_outside_remote_node_networks(root, ssm):
 def test_iam_roles_anywhere_without_access_entry(root, kube):
     result = nodeadm(root, "install", "1.31", "-p", "iam-ra")
     assert result.returncode == 0, result.stderr
-    _, _, certificate_pem, key_pem = make_certificate("edge-ira-1")
+    _certificate, _key, certificate_pem, key_pem = make_certificate("edge-ira-1")
     (root / "etc/iam/pki").mkdir(parents=True)
     (root / "etc/iam/pki/server.pem").write_bytes(certificate_pem)
     (root / "etc/iam/pki/server.key").write_bytes(key_pem)

@@ -167,7 +167,7 @@ def test_selector_only_waits_for_at_least_one_node():
 
 def test_watches_that_end_at_once_are_spaced_out_instead_of_hot_looping():
     clock = FakeClock()
-    api = FakeApi(clock, [([], "1")], [[] for _ in range(100)])
+    api = FakeApi(clock, [([], "1")], [[] for _watch in range(100)])
     outcome = readiness.wait_for_nodes(readiness.NodeTracker(["mi-1"], "ready"), api.list_nodes, api.watch_nodes,
                                        5, clock, clock.sleep)
     assert not outcome.done

@@ -383,10 +383,12 @@ def test_iam_ra_provider_writes_nodeadm_default_paths_explicitly():
 
 
 def test_options_of_the_other_provider_are_refused():
-    _, problems = nodeconfig.build_nodeconfig({"credential_provider": "iam-ra", "ssm_activation_id": ACTIVATION_ID,
-                                               "iam_roles_anywhere": {"node_name": "n1"}})
+    _nodeconfig, problems = nodeconfig.build_nodeconfig({"credential_provider": "iam-ra",
+                                                         "ssm_activation_id": ACTIVATION_ID,
+                                                         "iam_roles_anywhere": {"node_name": "n1"}})
     assert [problem.path for problem in problems] == ["ssm_activation_id"]
-    _, problems = nodeconfig.build_nodeconfig({"credential_provider": "ssm", "iam_roles_anywhere": {"node_name": "n"}})
+    _nodeconfig, problems = nodeconfig.build_nodeconfig({"credential_provider": "ssm",
+                                                         "iam_roles_anywhere": {"node_name": "n"}})
     assert [problem.path for problem in problems] == ["iam_roles_anywhere"]
 
 
@@ -400,6 +402,6 @@ def test_summary_names_every_problem():
 
 def test_a_malformed_fragment_is_reported_not_silently_replaced():
     options = {"extra_config": {"spec": "cluster: x"}, "cluster_name": "c", "node_ip": "10.0.0.1"}
-    _, problems = nodeconfig.build_nodeconfig(options)
+    _nodeconfig, problems = nodeconfig.build_nodeconfig(options)
     assert [(problem.path, problem.message, problem.value) for problem in problems] == [
         ("extra_config.spec", "must be a mapping", "cluster: x")]
