@@ -7,7 +7,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from e2e_lab import Lab, PlaybookRun, labctl, lab_environment  # noqa: E402,F401  (re-exported for tests/ecosystem)
+from e2e_lab import Lab, PlaybookRun, labconfig, labctl, lab_environment  # noqa: E402,F401  (tests/ecosystem uses them)
 
 
 @pytest.fixture(scope="session")
