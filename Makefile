@@ -5,15 +5,14 @@ SHELL := /bin/bash
 VENV    := .venv
 PY      := $(VENV)/bin/python
 LABCTL  := $(PY) lab/labctl.py
-LABENV  := .lab/lab.env
 HOSTS   ?= 3
 PYTEST_ARGS ?=
 
-.PHONY: help deps demo demo-run lab-up lab-down lab-status test test-unit test-lab test-e2e
+.PHONY: help deps demo lab-up lab-down lab-status test
 
 help:
 	@echo "make demo   - start the local lab and join $(HOSTS) lab machines to the lab EKS cluster"
-	@echo "make test   - run every test (unit, lab, end-to-end); tears the lab down afterwards"
+	@echo "make test   - run every test (unit, lab, end-to-end, ecosystem); tears the lab down afterwards"
 	@echo "make lab-down / lab-status - stop or inspect the lab"
 
 deps:

@@ -29,7 +29,8 @@ fi
 # ansible-core 2.19 supports Python 3.11; prefer it, fall back to 3.12/3.13 from pyenv.
 python=""
 for candidate in python3.11 "$(pyenv root 2>/dev/null)/versions/3.11.7/bin/python3" python3.12 python3; do
-  if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys; assert (3, 11) <= sys.version_info[:2] <= (3, 13)' 2>/dev/null; then
+  supported='import sys; assert (3, 11) <= sys.version_info[:2] <= (3, 13)'
+  if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c "$supported" 2>/dev/null; then
     python=$(command -v "$candidate")
     break
   fi
@@ -38,8 +39,13 @@ done
 
 echo "deps: Python packages into $venv (using $python)"
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
-"$venv/bin/pip" install -q --disable-pip-version-check -r "$repo/requirements-dev.txt" 2>&1 | grep -v '^WARNING: Location' || true
-"$venv/bin/python" -c 'import ansible, moto, kubernetes, boto3' # fail here, not later, if pip failed
+# This machine's pip configuration lists local indexes that may be absent; hide only those warnings.
+if ! "$venv/bin/pip" install -q --disable-pip-version-check -r "$repo/requirements-dev.txt" \
+    > "$cache/pip-install.log" 2>&1; then
+  grep -v '^WARNING: Location' "$cache/pip-install.log" >&2
+  echo "deps: pip install failed (log: $cache/pip-install.log)" >&2
+  exit 1
+fi
 
 ansible_wheel="$cache/dl/ansible-12.3.0-py3-none-any.whl"
 if [ ! -f "$ansible_wheel" ]; then

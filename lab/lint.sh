@@ -7,7 +7,10 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-[ -x "$repo/.venv/bin/ansible-lint" ] || { echo "lint: $repo/.venv/bin/ansible-lint is missing; run make deps" >&2; exit 1; }
+if [ ! -x "$repo/.venv/bin/ansible-lint" ]; then
+  echo "lint: $repo/.venv/bin/ansible-lint is missing; run make deps" >&2
+  exit 1
+fi
 export PATH="$repo/.venv/bin:$PATH"
 export ANSIBLE_COLLECTIONS_PATH="$repo/.cache/collections"
 export NO_COLOR=1

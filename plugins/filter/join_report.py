@@ -12,7 +12,9 @@ description:
   - Render the rows with P(eks_hybrid.nodes.text_table#filter).
 options:
   _input:
-    description: The host variables of the run's hosts, for example C(groups['hybrid_nodes'] | map('extract', hostvars)).
+    description:
+      - The host variables of the run's hosts.
+      - For example C(groups['hybrid_nodes'] | map('extract', hostvars)).
     type: list
     elements: dict
     required: true

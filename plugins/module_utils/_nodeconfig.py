@@ -30,7 +30,7 @@ except ImportError:  # Python < 3.11 on the target host: containerd TOML is then
 API_VERSION = "node.eks.aws/v1alpha1"
 KIND = "NodeConfig"
 NODEADM_VERSION = "v1.0.20"
-DEFAULT_DEST = "/etc/eks-hybrid/nodeconfig.yaml"
+DEFAULT_DEST = "/etc/nodeadm/nodeconfig.yaml"
 MASK = "********"
 DEFAULT_CERTIFICATE_PATH = "/etc/iam/pki/server.pem"
 DEFAULT_PRIVATE_KEY_PATH = "/etc/iam/pki/server.key"

@@ -81,10 +81,11 @@ attributes:
     support: full
     details: The module only reads; it runs the same in check mode.
   diff_mode:
-    support: none
+    support: N/A
+    details: The module only reads.
   platform:
     support: full
-    platforms: all
+    platforms: aws
 notes:
   - The VPC CIDRs are read with C(ec2:DescribeVpcs) when allowed; without that permission the overlap check
     against the VPC is skipped with a warning.

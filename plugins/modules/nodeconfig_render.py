@@ -27,7 +27,7 @@ options:
       - Pass it to nodeadm as C(file:///) plus the absolute path.
       - Missing parent directories are created with mode V(0700).
     type: path
-    default: /etc/eks-hybrid/nodeconfig.yaml
+    default: /etc/nodeadm/nodeconfig.yaml
   validate_only:
     description:
       - Build and validate only; no file is read or written.
@@ -232,7 +232,7 @@ dest:
   description: Path of the NodeConfig file.
   returned: when O(validate_only=false)
   type: str
-  sample: /etc/eks-hybrid/nodeconfig.yaml
+  sample: /etc/nodeadm/nodeconfig.yaml
 nodeconfig:
   description: The rendered NodeConfig with the activation code masked.
   returned: always

@@ -46,7 +46,8 @@ def test_ansible_core_and_runner_in_the_image_match_the_project(context):
     runner_ref = next(ref for ref in install_refs if ref.startswith("ansible-runner"))
     from packaging.specifiers import SpecifierSet  # pylint: disable=import-outside-toplevel
 
-    assert runner_pin in SpecifierSet(runner_ref[len("ansible-runner"):]), "the tested ansible-runner is outside the EE's"
+    assert runner_pin in SpecifierSet(runner_ref[len("ansible-runner"):]), \
+        "the tested ansible-runner is outside the EE's"
 
 
 def test_image_gets_the_tested_helm_3(context):
