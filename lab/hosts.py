@@ -595,6 +595,10 @@ def _plug_into_network(host: Host) -> None:
         # Only the lab subnet, through the outside bridge's address, which the root namespace owns itself.
         inside += "route add %s via %s\n" % (lab_subnet(), host.gateway)
     run(["ip", "-n", host.netns, "-batch", "-"], "configure the network of %s" % host.name, stdin=inside)
+    # A host made again keeps its address but not its MAC: forget the old one, or the root namespace keeps
+    # sending to it until the neighbour entry goes stale (up to about a minute).
+    run(["ip", "neigh", "flush", "to", host.address, "dev", host.bridge],
+        "forget the old neighbour entry of %s" % host.name)
 
 
 def _launch_sshd(host: Host) -> None:
