@@ -17,7 +17,7 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$venv/bin/ansible
 fi
 
 need_apt=()
-for pkg in debootstrap openssh-server openssh-client iproute2 openssl rsync; do
+for pkg in debootstrap openssh-server openssh-client iproute2 openssl rsync python3-yaml util-linux; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

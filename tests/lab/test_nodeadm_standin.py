@@ -14,6 +14,7 @@ import ssl
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -226,12 +227,24 @@ def test_missing_or_unknown_flags_exit_2(root, arguments):
     assert nodeadm(root, *arguments).returncode == 2
 
 
-def test_mutating_commands_must_run_as_root(tmp_path):
+def test_mutating_commands_must_run_as_root():
     if os.geteuid() != 0 or shutil.which("setpriv") is None:
         pytest.skip("needs root and setpriv to drop to an unprivileged user")
-    result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, NODEADM,
-                             "install", "1.31", "-p", "ssm"], capture_output=True, text=True, timeout=30,
-                            check=False, env={"PATH": os.environ["PATH"]}, cwd=str(tmp_path))
+    # The checkout and its virtualenv may sit below a directory only root can enter (mktemp -d makes 0700), so
+    # the unprivileged user gets its own readable copy and the system interpreter, as on a lab host.
+    interpreter = "/usr/bin/python3"
+    if subprocess.run([interpreter, "-c", "import yaml"], capture_output=True, check=False).returncode != 0:
+        pytest.skip("needs /usr/bin/python3 with PyYAML (Debian's python3-yaml, installed by lab/deps.sh)")
+    readable = tempfile.mkdtemp(prefix="nodeadm-unprivileged-")
+    try:
+        os.chmod(readable, 0o755)
+        program = shutil.copy(NODEADM, os.path.join(readable, "nodeadm"))
+        os.chmod(program, 0o755)
+        result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", interpreter, program,
+                                 "install", "1.31", "-p", "ssm"], capture_output=True, text=True, timeout=30,
+                                check=False, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}, cwd=readable)
+    finally:
+        shutil.rmtree(readable, ignore_errors=True)
     assert failure(result) == "must run as root"
 
 
