@@ -37,7 +37,7 @@ import labconfig
 Progress = Callable[[str], None]
 
 DEBIAN_SUITE = "bookworm"
-ROOTFS_PACKAGES = ("openssh-server", "python3", "python3-yaml", "sudo", "iproute2", "ca-certificates")
+ROOTFS_PACKAGES = ("openssh-server", "python3", "python3-yaml", "sudo", "iproute2", "ca-certificates", "ufw")
 # Bump when the way the root filesystem is dressed changes in a way its file contents do not show.
 ROOTFS_FORMAT = 1
 ROOTFS_STAMP_FILE = "etc/eks-hybrid-lab/rootfs-stamp"

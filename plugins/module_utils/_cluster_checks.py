@@ -21,20 +21,6 @@ MAX_KUBELET_SKEW_MINORS = 3
 HYBRID_AUTH_MODES = ("API", "API_AND_CONFIG_MAP")
 TRUSTED_SERVICE = {"ssm": "ssm.amazonaws.com", "iam-ra": "rolesanywhere.amazonaws.com"}
 
-CHECK_NAMES = (
-    "cluster_active",
-    "remote_network_config",
-    "authentication_mode",
-    "endpoint_access",
-    "kubernetes_version",
-    "node_ip",
-    "pod_cidrs",
-    "role_trust",
-    "access_entry",
-    "kube_context",
-    "leftover_join",
-    "ssm_registration",
-)
 
 
 def problem(check, where, field, value, fix):

@@ -66,10 +66,14 @@ options:
   skip_checks:
     description:
       - Names of checks not to run, for experts who know why. The module warns about each skipped check.
+      - It accepts the names of every check of a join run, so that one list serves the whole run; C(swap) and
+        C(firewall) belong to M(eks_hybrid.nodes.host_preflight), C(kernel) and C(operator_replicas) to the
+        P(eks_hybrid.nodes.cilium_kernel_problems#filter) filter and the C(cilium) role.
     type: list
     elements: str
     choices: [cluster_active, remote_network_config, authentication_mode, endpoint_access, kubernetes_version,
-              node_ip, pod_cidrs, role_trust, access_entry, kube_context, leftover_join, ssm_registration]
+              node_ip, pod_cidrs, role_trust, access_entry, kube_context, leftover_join, ssm_registration,
+              swap, firewall, kernel, operator_replicas]
     default: []
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
@@ -160,6 +164,7 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.eks_hybrid.nodes.plugins.module_utils import _cluster_checks as checks
+from ansible_collections.eks_hybrid.nodes.plugins.module_utils import _host_checks
 
 
 def role_name_of(role):
@@ -310,7 +315,7 @@ def main():
         pod_cidrs=dict(type="list", elements="str", default=[]),
         kubeconfig=dict(type="path"),
         context=dict(type="str"),
-        skip_checks=dict(type="list", elements="str", default=[], choices=list(checks.CHECK_NAMES)),
+        skip_checks=dict(type="list", elements="str", default=[], choices=list(_host_checks.ALL_CHECK_NAMES)),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     retry = AWSRetry.jittered_backoff()
@@ -320,8 +325,7 @@ def main():
     ssm = module.client("ssm", retry_decorator=retry)
 
     for name in module.params["skip_checks"]:
-        module.warn("Preflight check %s is skipped on request (eks_hybrid_skip_checks); problems it would find "
-                    "will surface later, on the hosts." % name)
+        module.warn(_host_checks.skipped_check_warning(name))
 
     cluster = read_cluster(module, eks, ec2)
     found = run_checks(module, cluster)

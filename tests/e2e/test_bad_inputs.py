@@ -82,6 +82,10 @@ RUN_CASES = {
     "group-missing": ({"eks_hybrid_target_group": "no_such_group"}, "no_such_group"),
     "kube-context-elsewhere": ({"eks_hybrid_kubeconfig": "@other-kubeconfig"}, "must be the API endpoint of cluster"),
     "wrong-type-timeout": ({"hybrid_node_command_timeout": "soon"}, "hybrid_node_command_timeout"),
+    "operator-replicas-above-nodes": ({"cilium_operator_replicas": 4}, "but the cluster will have 3 hybrid node(s)"),
+    "operator-replicas-in-overrides": ({"cilium_values_overrides": {"operator": {"replicas": 5}}},
+                                       "operator.replicas (cilium_operator_replicas, or cilium_values_overrides) is 5"),
+    "skip-check-misspelt": ({"eks_hybrid_skip_checks": ["swapp"]}, "swapp"),
 }
 
 
