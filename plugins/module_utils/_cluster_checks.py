@@ -22,7 +22,6 @@ HYBRID_AUTH_MODES = ("API", "API_AND_CONFIG_MAP")
 TRUSTED_SERVICE = {"ssm": "ssm.amazonaws.com", "iam-ra": "rolesanywhere.amazonaws.com"}
 
 
-
 def problem(check, where, field, value, fix):
     """One finding: which check, where (cluster, role or host), which field, what was found and how to fix it."""
     return {"check": check, "where": where, "field": field, "value": value, "fix": fix}

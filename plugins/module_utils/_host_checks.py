@@ -68,8 +68,8 @@ def _port_spec_covers(spec, port, protocol):
     spec = spec.strip()
     if spec.lower().startswith("anywhere"):
         return True
-    ports, _, spec_protocol = spec.partition("/")
-    spec_protocol = spec_protocol.split()[0].lower() if spec_protocol.strip() else ""
+    ports, slash, spec_protocol = spec.partition("/")
+    spec_protocol = spec_protocol.split()[0].lower() if slash and spec_protocol.strip() else ""
     if spec_protocol and spec_protocol != protocol:
         return False
     for part in ports.split(","):

@@ -63,30 +63,14 @@ options:
   context:
     description: The context in O(kubeconfig) to check; its current context when omitted.
     type: str
-  skip_checks:
-    description:
-      - Names of checks not to run, for experts who know why. The module warns about each skipped check.
-      - It accepts the names of every check of a join run, so that one list serves the whole run; C(swap) and
-        C(firewall) belong to M(eks_hybrid.nodes.host_preflight), C(kernel) and C(operator_replicas) to the
-        P(eks_hybrid.nodes.cilium_kernel_problems#filter) filter and the C(cilium) role.
-    type: list
-    elements: str
-    choices: [cluster_active, remote_network_config, authentication_mode, endpoint_access, kubernetes_version,
-              node_ip, pod_cidrs, role_trust, access_entry, kube_context, leftover_join, ssm_registration,
-              swap, firewall, kernel, operator_replicas]
-    default: []
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - eks_hybrid.nodes.read_only
+  - eks_hybrid.nodes.skip_checks
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
 attributes:
-  check_mode:
-    support: full
-    details: The module only reads; it runs the same in check mode.
-  diff_mode:
-    support: N/A
-    details: The module only reads.
   platform:
     support: full
     platforms: aws
@@ -94,6 +78,8 @@ notes:
   - The VPC CIDRs are read with C(ec2:DescribeVpcs) when allowed; without that permission the overlap check
     against the VPC is skipped with a warning.
   - Routes, security groups and on-premises firewalls between the VPC and the hosts are not checked.
+  - Of O(skip_checks), this module acts on all names but C(swap), C(firewall), C(kernel) and C(operator_replicas),
+    and warns about every name it is given, so that a join run says once what it skipped.
 seealso:
   - module: eks_hybrid.nodes.nodeconfig_render
 """

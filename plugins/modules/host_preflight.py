@@ -22,26 +22,11 @@ options:
     description: The UDP port of the CNI's VXLAN overlay that the firewall must let in.
     type: int
     default: 8472
-  skip_checks:
-    description:
-      - Names of checks not to run, for experts who know why. The module warns about each skipped check.
-      - Takes the names of every check of a join run so one list serves the whole run; this module acts on
-        C(swap) and C(firewall).
-    type: list
-    elements: str
-    choices: [cluster_active, remote_network_config, authentication_mode, endpoint_access, kubernetes_version,
-              node_ip, pod_cidrs, role_trust, access_entry, kube_context, leftover_join, ssm_registration,
-              swap, firewall, kernel, operator_replicas]
-    default: []
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - eks_hybrid.nodes.read_only
+  - eks_hybrid.nodes.skip_checks
 attributes:
-  check_mode:
-    support: full
-    details: The module only reads; it runs the same in check mode.
-  diff_mode:
-    support: N/A
-    details: The module only reads.
   platform:
     support: full
     platforms: posix
@@ -51,6 +36,7 @@ notes:
     hosts with firewalld. Rules made with nftables or iptables directly, firewalld services and rich rules, and
     firewalls between the machines are not read.
   - Swap files are not a problem, nodeadm turns them off; only swap partitions are reported.
+  - Of O(skip_checks), this module acts on C(swap) and C(firewall).
 seealso:
   - module: eks_hybrid.nodes.cluster_preflight
   - module: eks_hybrid.nodes.nodeconfig_render
