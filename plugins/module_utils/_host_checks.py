@@ -5,8 +5,8 @@
 
 """Checks of one machine that nodeadm or Cilium would trip on: swap, the firewall, the kernel.
 
-Pure functions over what the machine shows (/proc/swaps, `ufw status`, `firewall-cmd --list-ports`, the kernel
-release), so they are testable without a machine. The names of every preflight check of a run live here too, so
+Pure functions over what the machine shows (/proc/swaps, ufw's status and rules, firewalld's zones and ports, the
+kernel release), so they are testable without a machine. The names of every preflight check of a run live here too, so
 that the modules, filters and roles that take eks_hybrid_skip_checks accept the same names.
 """
 
@@ -27,7 +27,7 @@ CLUSTER_CHECK_NAMES = (
     "ssm_registration",
 )
 HOST_CHECK_NAMES = ("swap", "firewall")
-CILIUM_CHECK_NAMES = ("kernel", "operator_replicas")
+CILIUM_CHECK_NAMES = ("kernel", "operator_replicas", "pod_cidr_change")
 ALL_CHECK_NAMES = CLUSTER_CHECK_NAMES + HOST_CHECK_NAMES + CILIUM_CHECK_NAMES
 
 CILIUM_VXLAN_PORT = 8472
@@ -39,7 +39,9 @@ _CILIUM_KERNEL_FLOORS = (
     ((1, 18), (5, 10), False),
     ((0, 0), (5, 4), True),
 )
-_RHEL8_KERNEL = re.compile(r"^4\.18\.0-\d+.*\.el8")
+# RHEL 8.6 shipped kernel 4.18.0-372; earlier RHEL 8 kernels lack the backports Cilium needs.
+_RHEL8_KERNEL = re.compile(r"^4\.18\.0-(\d+)[^ ]*\.el8")
+_RHEL86_FIRST_BUILD = 372
 
 
 def skipped_check_warning(name):
@@ -59,42 +61,63 @@ def swap_partitions(proc_swaps):
 
 
 def ufw_is_active(status_output):
-    """Whether `ufw status` says the firewall is active."""
+    """Whether `ufw status verbose` (in the C locale) says the firewall is active."""
     return bool(re.search(r"^Status:\s*active\s*$", status_output, re.MULTILINE))
 
 
-def _port_spec_covers(spec, port, protocol):
-    """Whether a ufw or firewalld port spec (8472, 8472/udp, 8000:9000/udp, 8000-9000/udp, 22,8472/udp) covers it."""
-    spec = spec.strip()
-    if spec.lower().startswith("anywhere"):
+def ufw_default_incoming(status_output):
+    """The default incoming policy (allow, deny, reject) that `ufw status verbose` shows, deny when it shows none."""
+    match = re.search(r"^Default:\s*(\w+)\s*\(incoming\)", status_output, re.MULTILINE)
+    return match.group(1).lower() if match else "deny"
+
+
+def _ports_cover(ports, port):
+    """Whether a port list as ufw or firewalld write it (any, 8472, 8000:9000, 8000-9000, 22,8472) holds PORT."""
+    if ports == "any":
         return True
-    ports, slash, spec_protocol = spec.partition("/")
-    spec_protocol = spec_protocol.split()[0].lower() if slash and spec_protocol.strip() else ""
-    if spec_protocol and spec_protocol != protocol:
-        return False
     for part in ports.split(","):
         bounds = re.split(r"[:-]", part.strip())
-        if not all(bound.isdigit() for bound in bounds) or len(bounds) > 2:
-            continue
-        low, high = int(bounds[0]), int(bounds[-1])
-        if low <= port <= high:
-            return True
-    return False
-
-
-def ufw_allows(status_output, port, protocol="udp"):
-    """Whether an active ufw (as `ufw status` shows it) lets PORT/PROTOCOL in."""
-    for line in status_output.splitlines():
-        match = re.match(r"^(?P<to>.+?)\s{2,}(?P<action>ALLOW|DENY|REJECT|LIMIT)(?: IN)?\s{2,}", line)
-        if match and match.group("action") == "ALLOW" and "(v6)" not in match.group("to"):
-            if _port_spec_covers(match.group("to"), port, protocol):
+        if len(bounds) <= 2 and all(bound.isdigit() for bound in bounds):
+            if int(bounds[0]) <= port <= int(bounds[-1]):
                 return True
     return False
 
 
-def firewalld_allows(list_ports_output, port, protocol="udp"):
-    """Whether `firewall-cmd --list-ports` output holds a port spec that lets PORT/PROTOCOL in."""
-    return any(_port_spec_covers(spec, port, protocol) for spec in list_ports_output.split() if "/" in spec)
+def ufw_allows(user_rules, default_incoming, port, protocol="udp"):
+    """Whether ufw lets PORT/PROTOCOL in from somewhere, judged like ufw does: the first matching rule decides.
+
+    USER_RULES is /etc/ufw/user.rules, whose "### tuple ###" lines hold the rules in order as
+    action, protocol, destination port, destination, source port, source[, applications], direction[_interface].
+    A rule limited to some sources or one interface counts as open: the peers may be those sources.
+    """
+    for line in user_rules.splitlines():
+        if not line.startswith("### tuple ###"):
+            continue
+        fields = [field for field in line[len("### tuple ###"):].split() if not field.startswith("comment=")]
+        if len(fields) < 7 or fields[0].startswith("route:"):
+            continue
+        action, rule_protocol, destination_port, _destination, source_port = fields[:5]
+        if not fields[-1].startswith("in") or rule_protocol not in ("any", protocol) or source_port != "any":
+            continue
+        if _ports_cover(destination_port, port):
+            return action in ("allow", "limit")
+    return default_incoming == "allow"
+
+
+def firewalld_zones(active_zones_output):
+    """Zone names in `firewall-cmd --get-active-zones` output (the lines that are not indented)."""
+    return [line.split()[0] for line in active_zones_output.splitlines() if line.strip() and not line[0].isspace()]
+
+
+def firewalld_allows(zone, list_ports_output, port, protocol="udp"):
+    """Whether a firewalld zone lets PORT/PROTOCOL in: the trusted zone does, others by `--list-ports`."""
+    if zone == "trusted":
+        return True
+    for spec in list_ports_output.split():
+        ports, _slash, spec_protocol = spec.partition("/")
+        if spec_protocol == protocol and _ports_cover(ports, port):
+            return True
+    return False
 
 
 def kernel_version(release):
@@ -103,18 +126,14 @@ def kernel_version(release):
     return (int(match.group(1)), int(match.group(2))) if match else None
 
 
+def _is_rhel86_or_later(release):
+    match = _RHEL8_KERNEL.match(release.strip())
+    return bool(match) and int(match.group(1)) >= _RHEL86_FIRST_BUILD
+
+
 def _chart_minor(chart_version):
     match = re.match(r"^v?(\d+)\.(\d+)", str(chart_version).strip())
     return (int(match.group(1)), int(match.group(2))) if match else None
-
-
-def cilium_kernel_floor(chart_version):
-    """'5.10' style floor of the kernel for a Cilium chart version (1.18.3, 1.18.3-0, v1.17.1)."""
-    minor = _chart_minor(chart_version) or (0, 0)
-    for since, floor, _rhel8 in _CILIUM_KERNEL_FLOORS:
-        if minor >= since:
-            return "%d.%d" % floor
-    return None
 
 
 def cilium_kernel_problem(release, chart_version):
@@ -123,15 +142,14 @@ def cilium_kernel_problem(release, chart_version):
     version = kernel_version(release)
     if minor is None or version is None:
         return None
-    for since, floor, rhel8_counts in _CILIUM_KERNEL_FLOORS:
+    for index, (since, floor, rhel86_counts) in enumerate(_CILIUM_KERNEL_FLOORS):
         if minor < since:
             continue
-        if version >= floor or (rhel8_counts and _RHEL8_KERNEL.match(release.strip())):
+        if version >= floor or (rhel86_counts and _is_rhel86_or_later(release)):
             return None
-        older = "1.17" if floor > (5, 4) else None
-        fix = ("Upgrade the kernel to %d.%d or newer" % floor
-               + (", or set cilium_chart_version to a %s release for the whole fleet" % older if older else "")
-               + ".")
-        return ("kernel is %s, older than %d.%d, the oldest Cilium %s (cilium_chart_version) runs on. %s"
+        fix = "Upgrade the kernel to %d.%d or newer" % floor
+        if index + 1 < len(_CILIUM_KERNEL_FLOORS):
+            fix += ", or set cilium_chart_version to a release before %d.%d for the whole fleet" % since
+        return ("kernel is %s, older than %d.%d, the oldest Cilium %s (cilium_chart_version) runs on. %s."
                 % (release.strip(), floor[0], floor[1], chart_version, fix))
     return None

@@ -12,7 +12,7 @@ version_added: 0.1.0
 description:
   - Runs on the host before it changes and only reads.
   - Finds swap on a partition (C(nodeadm init) turns swap off but stops at partitions), an active firewall
-    (C(ufw) or C(firewalld)) that keeps the Cilium VXLAN port closed (C(nodeadm init) stops, and pods on the host
+    (C(ufw) or C(firewalld), each checked when present) that keeps the Cilium VXLAN port closed (C(nodeadm init) stops, and pods on the host
     could not reach pods elsewhere), and reports the kernel release for the Cilium kernel check.
   - Fails when it finds a problem, with what it found and how to fix it; the result holds the same findings.
 author:
@@ -32,9 +32,10 @@ attributes:
     platforms: posix
 notes:
   - Needs root, as C(ufw status) and C(firewall-cmd) do.
-  - The firewall check reads C(ufw status) on hosts with ufw and C(firewall-cmd --list-ports) (default zone) on
-    hosts with firewalld. Rules made with nftables or iptables directly, firewalld services and rich rules, and
-    firewalls between the machines are not read.
+  - The firewall check reads C(ufw status verbose) and C(/etc/ufw/user.rules) on hosts with ufw, and the open ports
+    of every active zone (C(firewall-cmd --list-ports)) on hosts with firewalld. A rule limited to some sources or
+    one interface counts as open. Rules made with nftables or iptables directly, ufw's before.rules, firewalld
+    services and rich rules, and firewalls between the machines are not read.
   - Swap files are not a problem, nodeadm turns them off; only swap partitions are reported.
   - Of O(skip_checks), this module acts on C(swap) and C(firewall).
 seealso:
@@ -59,11 +60,12 @@ swap_partitions:
   type: list
   elements: str
   sample: [/dev/sda3]
-firewall:
-  description: The firewall found, whether it is active and whether it lets the VXLAN port in.
+firewalls:
+  description: Each firewall tool the host has, whether it is active and whether it lets the VXLAN port in.
   returned: always
-  type: dict
-  sample: {tool: ufw, active: true, vxlan_port_open: false}
+  type: list
+  elements: dict
+  sample: [{tool: ufw, active: true, vxlan_port_open: false}]
 kernel_release:
   description: The running kernel release, as C(uname -r) prints it.
   returned: always
@@ -81,65 +83,97 @@ skipped_checks:
   elements: str
 """
 
+import shlex
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.eks_hybrid.nodes.plugins.module_utils import _host_checks as checks
 
 PROC_SWAPS = "/proc/swaps"
 KERNEL_RELEASE = "/proc/sys/kernel/osrelease"
+UFW_USER_RULES = "/etc/ufw/user.rules"
+# Tool output is parsed, so it must not be translated.
+C_LOCALE = {"LANG": "C", "LC_ALL": "C", "LC_MESSAGES": "C"}
 
 
 def read_text(module, path):
+    """The content of PATH; fails the module when it cannot be read."""
     try:
         with open(path, encoding="utf-8") as handle:
             return handle.read()
     except OSError as error:
         module.fail_json(msg="Failed to read %s: %s" % (path, error))
+    return ""
+
+
+def run_tool(module, argv, what):
+    """stdout of a command run in the C locale; fails the module with WHAT when the command fails."""
+    rc, stdout, stderr = module.run_command(argv, environ_update=C_LOCALE)
+    if rc != 0:
+        module.fail_json(msg="Failed to %s with %s: %s" % (what, " ".join(argv), (stderr or stdout).strip()))
+    return stdout
 
 
 def check_swap(module):
+    """The swap partitions in use, and the problem they make for nodeadm init."""
     partitions = checks.swap_partitions(read_text(module, PROC_SWAPS))
     if not partitions:
         return partitions, []
-    devices = " ".join(partitions)
+    devices = " ".join(shlex.quote(device) for device in partitions)
     return partitions, [
         "swap is on the partition(s) %s (%s). nodeadm init turns swap off but stops at partitions ('partition type "
-        "swap found on the host'). Run swapoff %s and remove the swap line(s) from /etc/fstab, then run again."
-        % (devices, PROC_SWAPS, devices)]
+        "swap found on the host'). Turn it off for good: run swapoff %s and remove the line(s) from /etc/fstab (for "
+        "a zram device, disable zram-generator or zram-config instead), then run again."
+        % (", ".join(partitions), PROC_SWAPS, devices)]
 
 
-def _run(module, argv):
-    rc, stdout, stderr = module.run_command(argv)
-    return rc, stdout, stderr.strip()
+def check_ufw(module, ufw, port):
+    """State of ufw, and the problem when it is active and keeps PORT/udp closed."""
+    status = run_tool(module, [ufw, "status", "verbose"], "read the firewall state")
+    state = dict(tool="ufw", active=checks.ufw_is_active(status), closed_in=[])
+    if state["active"]:
+        rules = read_text(module, UFW_USER_RULES)
+        if not checks.ufw_allows(rules, checks.ufw_default_incoming(status), port):
+            state["closed_in"] = ["ufw"]
+    return state, "ufw allow %d/udp" % port
 
 
-def check_firewall(module, port):
-    ufw = module.get_bin_path("ufw")
-    if ufw:
-        rc, status, stderr = _run(module, [ufw, "status"])
-        if rc != 0:
-            module.fail_json(msg="Failed to read the firewall state with ufw status: %s" % (stderr or status))
-        state = dict(tool="ufw", active=checks.ufw_is_active(status))
-        state["vxlan_port_open"] = not state["active"] or checks.ufw_allows(status, port)
-        fix = "ufw allow %d/udp" % port
-    else:
-        firewall_cmd = module.get_bin_path("firewall-cmd")
-        if not firewall_cmd:
-            return dict(tool=None, active=False, vxlan_port_open=True), []
-        rc, _stdout, _stderr = _run(module, [firewall_cmd, "--state"])
-        state = dict(tool="firewalld", active=rc == 0)
-        ports = ""
-        if state["active"]:
-            rc, ports, stderr = _run(module, [firewall_cmd, "--list-ports"])
-            if rc != 0:
-                module.fail_json(msg="Failed to list the open ports with firewall-cmd: %s" % (stderr or ports))
-        state["vxlan_port_open"] = not state["active"] or checks.firewalld_allows(ports, port)
-        fix = "firewall-cmd --permanent --add-port=%d/udp && firewall-cmd --reload" % port
-    if state["vxlan_port_open"]:
-        return state, []
-    return state, [
-        "%s is active and keeps %d/udp, the VXLAN port of Cilium, closed. nodeadm init would stop ('VxLan ports are "
-        "not open on the host') and pods here could not reach pods on other nodes. Run %s (and let 10250/tcp in "
-        "from the cluster's VPC), then run again." % (state["tool"], port, fix)]
+def check_firewalld(module, firewall_cmd, port):
+    """State of firewalld, and the zones in which it keeps PORT/udp closed."""
+    rc, stdout, stderr = module.run_command([firewall_cmd, "--state"], environ_update=C_LOCALE)
+    running = rc == 0
+    if not running and "not running" not in (stdout + stderr):
+        module.fail_json(msg="Failed to read the firewall state with %s --state: %s"
+                             % (firewall_cmd, (stderr or stdout).strip()))
+    state = dict(tool="firewalld", active=running, closed_in=[])
+    if running:
+        zones = checks.firewalld_zones(run_tool(module, [firewall_cmd, "--get-active-zones"], "list the zones"))
+        if not zones:
+            zones = [run_tool(module, [firewall_cmd, "--get-default-zone"], "read the default zone").strip()]
+        for zone in zones:
+            ports = run_tool(module, [firewall_cmd, "--zone=%s" % zone, "--list-ports"], "list the open ports")
+            if not checks.firewalld_allows(zone, ports, port):
+                state["closed_in"].append("zone %s" % zone)
+    fix = " && ".join(["firewall-cmd --permanent --zone=%s --add-port=%d/udp" % (where.split()[-1], port)
+                       for where in state["closed_in"]] + ["firewall-cmd --reload"])
+    return state, fix
+
+
+def check_firewalls(module, port):
+    """Every firewall tool the host has, with the problems of those that keep PORT/udp closed."""
+    firewalls, problems = [], []
+    for name, check in (("ufw", check_ufw), ("firewall-cmd", check_firewalld)):
+        path = module.get_bin_path(name)
+        if not path:
+            continue
+        state, fix = check(module, path, port)
+        firewalls.append(dict(tool=state["tool"], active=state["active"], vxlan_port_open=not state["closed_in"]))
+        if state["closed_in"]:
+            problems.append(
+                "%s is active and keeps %d/udp (hybrid_node_vxlan_port, the CNI's VXLAN port) closed in %s. nodeadm "
+                "init would stop ('VxLan ports are not open on the host') and pods here could not reach pods on "
+                "other nodes. Run %s, then run again."
+                % (state["tool"], port, ", ".join(state["closed_in"]), fix))
+    return firewalls, problems
 
 
 def main():
@@ -160,12 +194,12 @@ def main():
         partitions, found = check_swap(module)
         problems += found
 
-    firewall = dict(tool=None, active=None, vxlan_port_open=None)
+    firewalls = []
     if "firewall" not in skip:
-        firewall, found = check_firewall(module, module.params["vxlan_port"])
+        firewalls, found = check_firewalls(module, module.params["vxlan_port"])
         problems += found
 
-    result = dict(changed=False, swap_partitions=partitions, firewall=firewall, problems=problems,
+    result = dict(changed=False, swap_partitions=partitions, firewalls=firewalls, problems=problems,
                   kernel_release=read_text(module, KERNEL_RELEASE).strip(), skipped_checks=skip)
     if problems:
         module.fail_json(msg="Failed to pass the host preflight: %s" % " | ".join(problems), **result)

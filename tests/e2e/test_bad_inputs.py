@@ -82,10 +82,15 @@ RUN_CASES = {
     "group-missing": ({"eks_hybrid_target_group": "no_such_group"}, "no_such_group"),
     "kube-context-elsewhere": ({"eks_hybrid_kubeconfig": "@other-kubeconfig"}, "must be the API endpoint of cluster"),
     "wrong-type-timeout": ({"hybrid_node_command_timeout": "soon"}, "hybrid_node_command_timeout"),
-    "operator-replicas-above-nodes": ({"cilium_operator_replicas": 4}, "but the cluster will have 3 hybrid node(s)"),
+    "operator-replicas-above-nodes": ({"cilium_operator_replicas": 4},
+                                      "operator.replicas is 4, but the cluster will have 3 hybrid node(s)"),
     "operator-replicas-in-overrides": ({"cilium_values_overrides": {"operator": {"replicas": 5}}},
-                                       "operator.replicas (cilium_operator_replicas, or cilium_values_overrides) is 5"),
+                                       "Set operator.replicas in cilium_values_overrides to 3 or fewer"),
     "skip-check-misspelt": ({"eks_hybrid_skip_checks": ["swapp"]}, "swapp"),
+    "cilium-removed-tunnel": ({"cilium_values_overrides": {"tunnel": "geneve"}},
+                              "routingMode: tunnel and tunnelProtocol: geneve instead; Geneve runs on 6081/udp"),
+    "cilium-old-kube-proxy-word": ({"cilium_values_overrides": {"kubeProxyReplacement": "strict"}},
+                                   "kubeProxyReplacement is 'strict'"),
 }
 
 
@@ -164,5 +169,5 @@ def test_each_bad_run_input_stops_the_run_before_any_change(lab, pristine, case,
     run = lab.run_playbook("-e", "@%s" % extra)
 
     assert run.rc != 0, run
-    assert expected in run.output, run
+    assert expected in run.words, run
     lab_unchanged(lab, pristine)

@@ -104,3 +104,20 @@ def test_second_run_changes_nothing_and_mints_nothing(lab, first_run):
     ids = sorted(i["InstanceId"] for i in lab.aws_state()["managed_instances"])
     assert ids == sorted(i["InstanceId"] for i in before["managed_instances"])
     assert "No host needs an SSM registration" in run.output
+
+
+def test_changed_pod_cidrs_on_a_joined_fleet_stop_the_run_before_any_change(lab, first_run):
+    _before, first = first_run
+    assert first.rc == 0, first
+    before = lab.aws_state()
+    releases = sorted(s.metadata.name for s in lab.kube().list_secret_for_all_namespaces(
+        label_selector="owner=helm").items)
+
+    run = lab.run_playbook("-e", '{"cilium_pod_cidrs": ["10.53.128.0/17"]}')
+
+    assert run.rc != 0, run
+    assert 'cilium_pod_cidrs is ["10.53.128.0/17"]' in run.words, run
+    assert 'installed Cilium hands out ["10.53.0.0/16"]' in run.words and "pod_cidr_change" in run.words, run
+    assert sorted(s.metadata.name for s in lab.kube().list_secret_for_all_namespaces(
+        label_selector="owner=helm").items) == releases
+    assert lab.minted_since(before) == []

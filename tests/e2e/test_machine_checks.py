@@ -54,7 +54,7 @@ def test_machine_faults_stop_their_hosts_before_any_change_and_the_hosts_join_on
     skipped = lab.run_playbook("-e", '{"eks_hybrid_skip_checks": ["firewall"]}')
 
     assert skipped.rc != 0, skipped
-    assert "Preflight check firewall is skipped on request" in skipped.output
+    assert "Preflight check firewall is skipped on request" in skipped.words
     rows = table_rows(skipped.output)
     assert rows[SWAP_HOST][1] == "Ready" and rows[KERNEL_HOST][1] == "Ready", rows
     assert rows[FIREWALL_HOST][1] == "Failed" and "VxLan ports are not open" in rows[FIREWALL_HOST][2], rows
