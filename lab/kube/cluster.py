@@ -10,8 +10,11 @@ Controllers run synchronously after every write and whenever a CNI timer fires:
 - the scheduler binds pending pods (node selector and affinity, taints, required pod affinity
   and anti-affinity) and the "kubelet" reports them Running;
 - hybrid nodes (label ``eks.amazonaws.com/compute-type=hybrid``) stay NotReady with the CNI
-  message of a real kubelet until a DaemonSet pod is bound to them, and turn Ready
+  message of a real kubelet until a pod of a CNI DaemonSet (one that mounts the host's
+  ``/etc/cni/net.d``, where a CNI writes its configuration) is bound to them, and turn Ready
   ``cni_delay`` seconds later; cloud nodes are always Ready;
+- the cluster starts with the kube-proxy DaemonSet of the EKS add-on, which runs on every node
+  but is no CNI;
 - workload status follows the pods, the way ``helm --wait`` and ``kubectl`` read it;
 - objects whose owners are gone are deleted.
 """
@@ -59,6 +62,44 @@ CLOUD_NODES = (
     ("10.42.177.98", "us-west-2c", "usw2-az3", "i-0c3d4e5f607182930"),
 )
 SEED_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+CNI_CONFIG_DIR = "/etc/cni/net.d"
+# The kube-proxy DaemonSet of the EKS add-on (v1.31), as an EKS cluster with managed node groups has it.
+KUBE_PROXY = {
+    "apiVersion": "apps/v1", "kind": "DaemonSet",
+    "metadata": {"name": "kube-proxy", "namespace": "kube-system",
+                 "labels": {"k8s-app": "kube-proxy", "eks.amazonaws.com/component": "kube-proxy"}},
+    "spec": {
+        "selector": {"matchLabels": {"k8s-app": "kube-proxy"}},
+        "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "10%"}},
+        "template": {
+            "metadata": {"labels": {"k8s-app": "kube-proxy"}},
+            "spec": {
+                "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [{"matchExpressions": [
+                        {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
+                        {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64", "arm64"]},
+                        {"key": "eks.amazonaws.com/compute-type", "operator": "NotIn", "values": ["fargate", "auto"]},
+                    ]}]}}},
+                "containers": [{
+                    "name": "kube-proxy",
+                    "image": "602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/kube-proxy:v1.31.10-minimal-eksbuild.2",
+                    "command": ["kube-proxy", "--v=2", "--config=/var/lib/kube-proxy-config/config",
+                                "--hostname-override=$(NODE_NAME)"],
+                    "env": [{"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}],
+                    "securityContext": {"privileged": True},
+                    "volumeMounts": [{"name": "lib-modules", "mountPath": "/lib/modules", "readOnly": True},
+                                     {"name": "config", "mountPath": "/var/lib/kube-proxy-config/"}],
+                }],
+                "hostNetwork": True,
+                "priorityClassName": "system-node-critical",
+                "serviceAccountName": "kube-proxy",
+                "tolerations": [{"operator": "Exists"}],
+                "volumes": [{"name": "lib-modules", "hostPath": {"path": "/lib/modules"}},
+                            {"name": "config", "configMap": {"name": "kube-proxy-config"}}],
+            },
+        },
+    },
+}
 NAME_PATTERN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 # Tolerations the DaemonSet controller adds to every daemon pod.
@@ -289,6 +330,12 @@ def _ready_condition(ready: bool, previous: dict[str, Any] | None) -> dict[str, 
     return _merge_conditions([previous] if previous else [], [condition])[0]
 
 
+def _installs_cni(daemon_set: dict[str, Any]) -> bool:
+    """Whether the DaemonSet's pods mount the host's CNI configuration directory, as a CNI does."""
+    volumes = ((daemon_set.get("spec") or {}).get("template") or {}).get("spec", {}).get("volumes") or []
+    return any((volume.get("hostPath") or {}).get("path", "").rstrip("/") == CNI_CONFIG_DIR for volume in volumes)
+
+
 def _cloud_node(address: str, zone: str, zone_id: str, instance_id: str) -> dict[str, Any]:
     name = "ip-%s.%s.compute.internal" % (address.replace(".", "-"), labconfig.REGION)
     timestamp = now()
@@ -385,6 +432,8 @@ class Cluster:
                          "internalTrafficPolicy": "Cluster",
                          "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 443}]},
                 "status": {"loadBalancer": {}}})
+            self.store.put(RT["daemonsets"], self._prepare_create(RT["daemonsets"], "kube-system",
+                                                                  copy.deepcopy(KUBE_PROXY)))
             self._reconcile()
 
     def close(self) -> None:
@@ -870,7 +919,7 @@ class Cluster:
         return changed
 
     def _sync_node_readiness(self) -> bool:
-        daemon_uids = {ds["metadata"]["uid"] for ds in self.store.peek(RT["daemonsets"])}
+        daemon_uids = {ds["metadata"]["uid"] for ds in self.store.peek(RT["daemonsets"]) if _installs_cni(ds)}
         with_cni = {pod["spec"].get("nodeName") for pod in self.store.peek(RT["pods"])
                     if controller_uid(pod) in daemon_uids and pod["spec"].get("nodeName")}
         changed = False

@@ -27,7 +27,7 @@ CLUSTER_CHECK_NAMES = (
     "ssm_registration",
 )
 HOST_CHECK_NAMES = ("swap", "firewall")
-CILIUM_CHECK_NAMES = ("kernel", "operator_replicas", "pod_cidr_change")
+CILIUM_CHECK_NAMES = ("kernel", "operator_replicas", "pod_cidr_change", "kube_proxy")
 ALL_CHECK_NAMES = CLUSTER_CHECK_NAMES + HOST_CHECK_NAMES + CILIUM_CHECK_NAMES
 
 CILIUM_VXLAN_PORT = 8472

@@ -78,8 +78,8 @@ notes:
   - The VPC CIDRs are read with C(ec2:DescribeVpcs) when allowed; without that permission the overlap check
     against the VPC is skipped with a warning.
   - Routes, security groups and on-premises firewalls between the VPC and the hosts are not checked.
-  - Of O(skip_checks), this module acts on all names but C(swap), C(firewall), C(kernel), C(operator_replicas) and
-    C(pod_cidr_change), and warns about every name it is given, so that a join run says once what it skipped.
+  - Of O(skip_checks), this module acts on all names but C(swap), C(firewall), C(kernel), C(operator_replicas),
+    C(pod_cidr_change) and C(kube_proxy), and warns about every name it is given, so that a join run says once what it skipped.
 seealso:
   - module: eks_hybrid.nodes.nodeconfig_render
 """

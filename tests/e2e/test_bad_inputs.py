@@ -5,10 +5,12 @@ every alias must fail in the summary table with its own message while no machine
 changes. Run-level inputs (the cluster, the account, the inputs of the run) each stop a run of their own.
 """
 
+import contextlib
 import os
 
 import pytest
 import yaml
+from kubernetes import client
 
 import labconfig
 from e2e_lab import host_file_exists, labctl
@@ -91,7 +93,24 @@ RUN_CASES = {
                               "routingMode: tunnel and tunnelProtocol: geneve instead; Geneve runs on 6081/udp"),
     "cilium-old-kube-proxy-word": ({"cilium_values_overrides": {"kubeProxyReplacement": "strict"}},
                                    "kubeProxyReplacement is 'strict'"),
+    "kube-proxy-replaced-without-api-host": ({"cilium_values_overrides": {"kubeProxyReplacement": True}},
+                                             "k8sServiceHost ('') and k8sServicePort ('') are not both set"),
+    "no-kube-proxy-auto-mode": ({"@remove_kube_proxy": True}, "the cluster has no DaemonSet kube-system/kube-proxy"),
 }
+
+
+@contextlib.contextmanager
+def without_kube_proxy(lab):
+    """The lab cluster without its kube-proxy DaemonSet, as an EKS Auto Mode cluster is; put back afterwards."""
+    apps = client.AppsV1Api(lab.kube().api_client)
+    saved = apps.read_namespaced_daemon_set("kube-proxy", "kube-system")
+    apps.delete_namespaced_daemon_set("kube-proxy", "kube-system")
+    try:
+        yield
+    finally:
+        saved.metadata = client.V1ObjectMeta(name="kube-proxy", namespace="kube-system", labels=saved.metadata.labels)
+        saved.status = None
+        apps.create_namespaced_daemon_set("kube-system", saved)
 
 
 def lab_unchanged(lab, before):
@@ -164,9 +183,13 @@ def test_each_bad_run_input_stops_the_run_before_any_change(lab, pristine, case,
         other.write_text(yaml.safe_dump(config))
         variables["eks_hybrid_kubeconfig"] = str(other)
     extra = tmp_path / "extra.yml"
-    extra.write_text(yaml.safe_dump(variables))
+    extra.write_text(yaml.safe_dump({key: value for key, value in variables.items() if not key.startswith("@")}))
 
-    run = lab.run_playbook("-e", "@%s" % extra)
+    if variables.get("@remove_kube_proxy"):
+        with without_kube_proxy(lab):
+            run = lab.run_playbook("-e", "@%s" % extra)
+    else:
+        run = lab.run_playbook("-e", "@%s" % extra)
 
     assert run.rc != 0, run
     assert expected in run.words, run

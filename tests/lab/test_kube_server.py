@@ -173,7 +173,7 @@ def _affinity_values(key: str, operator: str, values: list[str]) -> list[str]:
     return arguments
 
 
-def _register_hybrid_node(lab_api: LabApi, name: str) -> None:
+def _register_hybrid_node(lab_api: LabApi, name: str, labels: dict[str, str] | None = None) -> None:
     """Create the Node as nodeadm's kubelet would, authenticated like aws-iam-authenticator."""
     configuration = client.Configuration()
     configuration.host = lab_api.url
@@ -181,7 +181,7 @@ def _register_hybrid_node(lab_api: LabApi, name: str) -> None:
     configuration.api_key = {"authorization": "Bearer k8s-aws-v1.aHR0cHM6Ly9zdHMuYW1hem9uYXdzLmNvbQ"}
     with client.ApiClient(configuration) as api_client:
         client.CoreV1Api(api_client).create_node(client.V1Node(
-            metadata=client.V1ObjectMeta(name=name, labels={HYBRID_LABEL: "hybrid"}),
+            metadata=client.V1ObjectMeta(name=name, labels={HYBRID_LABEL: "hybrid", **(labels or {})}),
             status=client.V1NodeStatus(addresses=[client.V1NodeAddress(type="InternalIP", address="10.52.100.11")])))
 
 
@@ -340,3 +340,15 @@ def test_lists_honour_set_based_label_selectors_and_field_selectors(lab_api: Lab
     status, conflict = lab_api.request("POST", "/api/v1/namespaces/default/configmaps", lab_api.admin_token,
                                        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "db"}})
     assert status == 409 and conflict["reason"] == "AlreadyExists"
+
+
+def test_kube_proxy_runs_on_every_node_but_does_not_make_a_hybrid_node_ready(lab_api: LabApi) -> None:
+    _register_hybrid_node(lab_api, "mi-0a1b2c3d4e5f60003", {"kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"})
+    events, follower, _stop = _watch_readiness(lab_api, "mi-0a1b2c3d4e5f60003", seconds=3)
+    follower.join(timeout=10)
+
+    seen = _drain(events)
+    assert seen and all(status == "False" for status, _reason, _message in seen), seen
+    proxies = [pod["spec"]["nodeName"] for pod in lab_api.objects("pods", "kube-system")
+               if pod["metadata"]["name"].startswith("kube-proxy-")]
+    assert "mi-0a1b2c3d4e5f60003" in proxies and len(proxies) == 4, proxies
