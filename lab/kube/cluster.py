@@ -332,7 +332,8 @@ def _ready_condition(ready: bool, previous: dict[str, Any] | None) -> dict[str, 
 
 def _installs_cni(daemon_set: dict[str, Any]) -> bool:
     """Whether the DaemonSet's pods mount the host's CNI configuration directory, as a CNI does."""
-    volumes = ((daemon_set.get("spec") or {}).get("template") or {}).get("spec", {}).get("volumes") or []
+    template = (daemon_set.get("spec") or {}).get("template") or {}
+    volumes = (template.get("spec") or {}).get("volumes") or []
     return any((volume.get("hostPath") or {}).get("path", "").rstrip("/") == CNI_CONFIG_DIR for volume in volumes)
 
 

@@ -10,7 +10,8 @@ description:
   - Reads the C(nodeSelector) and the required node affinity of a pod spec (for example the template of a
     DaemonSet) for the label C(eks.amazonaws.com/compute-type) and says whether a node with the value C(hybrid)
     passes them.
-  - Only that label is judged; other labels, taints and resources are taken to fit.
+  - Only that label is judged; other labels, taints and resources are taken to fit. A term that names nodes
+    (C(matchFields)) is taken not to admit them.
 options:
   _input:
     description: A pod spec, such as C(spec.template.spec) of a DaemonSet.
@@ -43,7 +44,15 @@ def _expression_admits(expression):
         return HYBRID in values
     if operator == "NotIn":
         return HYBRID not in values
-    return operator != "DoesNotExist"
+    return operator == "Exists"
+
+
+def _term_admits(term):
+    """A term with no expressions matches no node; one with matchFields pins named nodes, taken as not hybrid."""
+    expressions = term.get("matchExpressions") or []
+    if not expressions or term.get("matchFields"):
+        return False
+    return all(_expression_admits(expression) for expression in expressions)
 
 
 def admits_hybrid_nodes(pod_spec):
@@ -55,8 +64,7 @@ def admits_hybrid_nodes(pod_spec):
     required = (((pod_spec.get("affinity") or {}).get("nodeAffinity") or {})
                 .get("requiredDuringSchedulingIgnoredDuringExecution") or {})
     terms = required.get("nodeSelectorTerms") or []
-    return not terms or any(all(_expression_admits(expression) for expression in term.get("matchExpressions") or [])
-                            for term in terms)
+    return not terms or any(_term_admits(term) for term in terms)
 
 
 class FilterModule:

@@ -114,7 +114,15 @@ def choose_node_ips(hosts, cluster):
     chosen, found = {}, {}
     for host, facts in sorted(hosts.items()):
         explicit = (facts or {}).get("node_ip") or ""
-        candidates = [explicit] if explicit else list((facts or {}).get("addresses") or [])
+        addresses = list((facts or {}).get("addresses") or [])
+        if explicit and addresses and explicit not in addresses:
+            found[host] = problem(
+                "node_ip", host, "hybrid_node_node_ip", explicit,
+                "The host has no such address (it has %s), so the kubelet would announce an address that does not "
+                "reach it. Set hybrid_node_node_ip to one of its addresses, or leave it empty to pick the one in "
+                "the remote node networks." % ", ".join(addresses))
+            continue
+        candidates = [explicit] if explicit else addresses
         inside = []
         for address in candidates:
             try:

@@ -46,8 +46,8 @@ _RHEL86_FIRST_BUILD = 372
 
 def skipped_check_warning(name):
     """The warning every part of a run gives for a check skipped on request, worded once so it shows once."""
-    return ("Preflight check %s is skipped on request (eks_hybrid_skip_checks); problems it would find will "
-            "surface later, on the hosts or in the cluster." % name)
+    return ("Preflight check %s is skipped on request; problems it would find will surface later, on the hosts or "
+            "in the cluster." % name)
 
 
 def swap_partitions(proc_swaps):
@@ -83,12 +83,12 @@ def _ports_cover(ports, port):
     return False
 
 
-def ufw_allows(user_rules, default_incoming, port, protocol="udp"):
-    """Whether ufw lets PORT/PROTOCOL in from somewhere, judged like ufw does: the first matching rule decides.
+def ufw_first_rule(user_rules, port, protocol="udp"):
+    """The first rule of /etc/ufw/user.rules that decides about incoming PORT/PROTOCOL, as its tuple fields; or None.
 
-    USER_RULES is /etc/ufw/user.rules, whose "### tuple ###" lines hold the rules in order as
-    action, protocol, destination port, destination, source port, source[, applications], direction[_interface].
-    A rule limited to some sources or one interface counts as open: the peers may be those sources.
+    USER_RULES holds the rules in order in its "### tuple ###" lines: action, protocol, destination port,
+    destination, source port, source[, applications], direction[_interface]. A rule limited to some sources or one
+    interface counts: the peers may be those sources.
     """
     for line in user_rules.splitlines():
         if not line.startswith("### tuple ###"):
@@ -96,12 +96,20 @@ def ufw_allows(user_rules, default_incoming, port, protocol="udp"):
         fields = [field for field in line[len("### tuple ###"):].split() if not field.startswith("comment=")]
         if len(fields) < 7 or fields[0].startswith("route:"):
             continue
-        action, rule_protocol, destination_port, _destination, source_port = fields[:5]
+        _action, rule_protocol, destination_port, _destination, source_port = fields[:5]
         if not fields[-1].startswith("in") or rule_protocol not in ("any", protocol) or source_port != "any":
             continue
         if _ports_cover(destination_port, port):
-            return action in ("allow", "limit")
-    return default_incoming == "allow"
+            return fields
+    return None
+
+
+def ufw_allows(user_rules, default_incoming, port, protocol="udp"):
+    """Whether ufw lets PORT/PROTOCOL in, judged like ufw does: the first matching rule, else the default policy."""
+    rule = ufw_first_rule(user_rules, port, protocol)
+    if rule is None:
+        return default_incoming == "allow"
+    return rule[0] in ("allow", "limit")
 
 
 def firewalld_zones(active_zones_output):

@@ -79,7 +79,8 @@ notes:
     against the VPC is skipped with a warning.
   - Routes, security groups and on-premises firewalls between the VPC and the hosts are not checked.
   - Of O(skip_checks), this module acts on all names but C(swap), C(firewall), C(kernel), C(operator_replicas),
-    C(pod_cidr_change) and C(kube_proxy), and warns about every name it is given, so that a join run says once what it skipped.
+    C(pod_cidr_change) and C(kube_proxy), and warns about every name it is given, so that a join run says once
+    what it skipped.
 seealso:
   - module: eks_hybrid.nodes.nodeconfig_render
 """
@@ -177,8 +178,8 @@ def read_cluster(module, eks, ec2):
                 association["CidrBlock"] for vpc in vpcs for association in vpc.get("CidrBlockAssociationSet") or []
             ]
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
-            module.warn("Could not read the CIDRs of VPC %s, so pod CIDRs are not checked against them: %s"
-                        % (vpc_id, error))
+            warn(module, "Could not read the CIDRs of VPC %s, so pod CIDRs are not checked against them: %s"
+                 % (vpc_id, error))
     return cluster
 
 
@@ -291,6 +292,12 @@ def ca_sha1(cluster):
         return ""
 
 
+def warn(module, message):
+    """Warn once. AnsibleAWSModule (amazon.aws 10) also hands its warnings to exit_json, which ansible-core 2.19
+    reports as deprecated; the AnsibleModule it wraps warns without that."""
+    module._module.warn(message)  # pylint: disable=protected-access
+
+
 def main():
     argument_spec = dict(
         cluster_name=dict(type="str", required=True),
@@ -311,7 +318,7 @@ def main():
     ssm = module.client("ssm", retry_decorator=retry)
 
     for name in module.params["skip_checks"]:
-        module.warn(_host_checks.skipped_check_warning(name))
+        warn(module, _host_checks.skipped_check_warning(name))
 
     cluster = read_cluster(module, eks, ec2)
     found = run_checks(module, cluster)

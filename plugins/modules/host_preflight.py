@@ -11,9 +11,10 @@ short_description: Check a machine for what stops nodeadm init or Cilium, withou
 version_added: 0.1.0
 description:
   - Runs on the host before it changes and only reads.
-  - Finds swap on a partition (C(nodeadm init) turns swap off but stops at partitions), an active firewall
-    (C(ufw) or C(firewalld), each checked when present) that keeps the Cilium VXLAN port closed (C(nodeadm init) stops, and pods on the host
-    could not reach pods elsewhere), and reports the kernel release for the Cilium kernel check.
+  - Finds swap on a partition (C(nodeadm init) turns swap off but stops at partitions), and an active firewall
+    (C(ufw) or C(firewalld), each checked when present) that keeps the Cilium VXLAN port closed (C(nodeadm init)
+    stops, and pods on the host could not reach pods elsewhere). Reports the kernel release for the Cilium kernel
+    check.
   - Fails when it finds a problem, with what it found and how to fix it; the result holds the same findings.
 author:
   - eks_hybrid.nodes maintainers (@eks-hybrid)
@@ -130,11 +131,16 @@ def check_ufw(module, ufw, port):
     """State of ufw, and the problem when it is active and keeps PORT/udp closed."""
     status = run_tool(module, [ufw, "status", "verbose"], "read the firewall state")
     state = dict(tool="ufw", active=checks.ufw_is_active(status), closed_in=[])
+    fix = "ufw allow %d/udp" % port
     if state["active"]:
         rules = read_text(module, UFW_USER_RULES)
         if not checks.ufw_allows(rules, checks.ufw_default_incoming(status), port):
             state["closed_in"] = ["ufw"]
-    return state, "ufw allow %d/udp" % port
+            blocking = checks.ufw_first_rule(rules, port)
+            if blocking:
+                fix = ("ufw insert 1 allow %d/udp (the rule '%s' comes first and keeps the port closed; "
+                       "'ufw status numbered' lists it)" % (port, " ".join(blocking)))
+    return state, fix
 
 
 def check_firewalld(module, firewall_cmd, port):

@@ -26,6 +26,8 @@ HOST_CASES = {
     "node-ip-ipv6": ({"hybrid_node_node_ip": "fd00::15"}, ["node-ip", "fd00::15", "IPv4"]),
     "node-ip-outside": ({"hybrid_node_node_ip": "10.99.1.5"}, ["hybrid_node_node_ip", "10.99.1.5",
                                                                "remote node networks"]),
+    "node-ip-not-on-host": ({"hybrid_node_node_ip": "10.52.100.200"}, ["hybrid_node_node_ip", "10.52.100.200",
+                                                                       "no such address"]),
     "moved-node-name": ({"hybrid_node_extra_nodeconfig": {"spec": {"hybrid": {"nodeName": "edge-01"}}}},
                         ["spec.hybrid.nodeName", "spec.hybrid.iamRolesAnywhere.nodeName"]),
     "moved-region": ({"hybrid_node_extra_nodeconfig": {"spec": {"hybrid": {"region": "us-west-2"}}}},
@@ -92,10 +94,23 @@ RUN_CASES = {
     "cilium-removed-tunnel": ({"cilium_values_overrides": {"tunnel": "geneve"}},
                               "routingMode: tunnel and tunnelProtocol: geneve instead; Geneve runs on 6081/udp"),
     "cilium-old-kube-proxy-word": ({"cilium_values_overrides": {"kubeProxyReplacement": "strict"}},
-                                   "kubeProxyReplacement is 'strict'"),
+                                   'kubeProxyReplacement is "strict"'),
     "kube-proxy-replaced-without-api-host": ({"cilium_values_overrides": {"kubeProxyReplacement": True}},
-                                             "k8sServiceHost ('') and k8sServicePort ('') are not both set"),
+                                             'its port, but they are "" and ""'),
+    "kube-proxy-replaced-api-host-with-scheme": ({"cilium_values_overrides": {
+        "kubeProxyReplacement": True, "k8sServiceHost": "https://ABC.gr7.us-west-2.eks.amazonaws.com",
+        "k8sServicePort": 443}}, 'host name without a scheme and k8sServicePort its port, but they are "https://ABC'),
+    "kube-proxy-word-capitalised": ({"cilium_values_overrides": {"kubeProxyReplacement": "True"}},
+                                    'kubeProxyReplacement is "True"'),
+    "cilium-removed-tunnel-disabled": ({"cilium_values_overrides": {"tunnel": "disabled"}},
+                                       "Set routingMode: native and ipv4NativeRoutingCIDR instead"),
+    "pod-cidr-outside-via-overrides": ({"cilium_values_overrides": {"ipam": {"operator": {
+        "clusterPoolIPv4PodCIDRList": "10.60.0.0/16"}}}}, "inside the remote pod networks"),
+    "cilium-installed-elsewhere": ({"@foreign_cilium": True},
+                                   "already run from DaemonSet kube-system/cilium (Helm release none)"),
     "no-kube-proxy-auto-mode": ({"@remove_kube_proxy": True}, "the cluster has no DaemonSet kube-system/kube-proxy"),
+    "helm-missing": ({"cilium_helm_binary": "/opt/no-such-helm/helm"},
+                     "Failed to use the helm client cilium_helm_binary (/opt/no-such-helm/helm): it must be Helm 3"),
 }
 
 
@@ -111,6 +126,26 @@ def without_kube_proxy(lab):
         saved.metadata = client.V1ObjectMeta(name="kube-proxy", namespace="kube-system", labels=saved.metadata.labels)
         saved.status = None
         apps.create_namespaced_daemon_set("kube-system", saved)
+
+
+@contextlib.contextmanager
+def cilium_installed_by_hand(lab):
+    """A Cilium agent DaemonSet in kube-system that no Helm release owns, as plain manifests leave it."""
+    apps = client.AppsV1Api(lab.kube().api_client)
+    labels = {"k8s-app": "cilium"}
+    apps.create_namespaced_daemon_set("kube-system", client.V1DaemonSet(
+        metadata=client.V1ObjectMeta(name="cilium", labels=labels),
+        spec=client.V1DaemonSetSpec(
+            selector=client.V1LabelSelector(match_labels=labels),
+            template=client.V1PodTemplateSpec(
+                metadata=client.V1ObjectMeta(labels=labels),
+                spec=client.V1PodSpec(
+                    containers=[client.V1Container(name="cilium-agent", image="quay.io/cilium/cilium:v1.16.5")],
+                    node_selector={"eks.amazonaws.com/compute-type": "hybrid"})))))
+    try:
+        yield
+    finally:
+        apps.delete_namespaced_daemon_set("cilium", "kube-system")
 
 
 def lab_unchanged(lab, before):
@@ -187,6 +222,9 @@ def test_each_bad_run_input_stops_the_run_before_any_change(lab, pristine, case,
 
     if variables.get("@remove_kube_proxy"):
         with without_kube_proxy(lab):
+            run = lab.run_playbook("-e", "@%s" % extra)
+    elif variables.get("@foreign_cilium"):
+        with cilium_installed_by_hand(lab):
             run = lab.run_playbook("-e", "@%s" % extra)
     else:
         run = lab.run_playbook("-e", "@%s" % extra)

@@ -116,8 +116,9 @@ def test_changed_pod_cidrs_on_a_joined_fleet_stop_the_run_before_any_change(lab,
     run = lab.run_playbook("-e", '{"cilium_pod_cidrs": ["10.53.128.0/17"]}')
 
     assert run.rc != 0, run
-    assert 'cilium_pod_cidrs is ["10.53.128.0/17"]' in run.words, run
-    assert 'installed Cilium hands out ["10.53.0.0/16"]' in run.words and "pod_cidr_change" in run.words, run
+    assert 'hand out ["10.53.128.0/17"] with mask size "25"' in run.words, run
+    assert 'installed Cilium uses IPAM mode cluster-pool and hands out ["10.53.0.0/16"]' in run.words, run
+    assert "pod_cidr_change" in run.words, run
     assert sorted(s.metadata.name for s in lab.kube().list_secret_for_all_namespaces(
         label_selector="owner=helm").items) == releases
     assert lab.minted_since(before) == []

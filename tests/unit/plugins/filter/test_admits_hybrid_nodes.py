@@ -27,6 +27,10 @@ OS_LINUX = {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]}
     (with_terms([compute_type("DoesNotExist")], [compute_type("In", "hybrid")]), True),
     ({"nodeSelector": {"eks.amazonaws.com/compute-type": "auto"}}, False),
     ({"nodeSelector": {"kubernetes.io/os": "linux"}}, True),
+    (with_terms([]), False),
+    (with_terms([compute_type("Gt", "1")]), False),
+    ({"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+        {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["ip-10-42-110-36"]}]}]}}}}, False),
 ])
 def test_hybrid_nodes_pass_only_what_admits_their_compute_type(pod_spec, admitted):
     assert admits_hybrid_nodes(pod_spec) is admitted

@@ -101,9 +101,10 @@ def test_firewall_tools_run_in_the_c_locale(machine, run_module):
 
 
 def test_running_firewalld_is_checked_in_every_active_zone(machine, run_module):
+    zones = "public\\n  interfaces: eth0\\ntrusted\\n  sources: x\\n"
     machine.tool("firewall-cmd", 'case "$*" in\n'
                                  '  --state) echo running ;;\n'
-                                 '  --get-active-zones) printf "public\\n  interfaces: eth0\\ntrusted\\n  sources: x\\n" ;;\n'
+                                 '  --get-active-zones) printf "%s" ;;\n' % zones +
                                  '  "--zone=public --list-ports") echo "10250/tcp 8472/udp" ;;\n'
                                  '  *) echo "" ;;\n'
                                  'esac\n')
@@ -155,3 +156,14 @@ def test_an_unknown_check_name_is_refused(machine, run_module):
     run = run_module(host_preflight, {"skip_checks": ["swapp"]})
 
     assert run.failed and "swapp" in run.result["msg"]
+
+
+def test_a_deny_rule_before_the_allow_rule_is_named_with_a_fix_that_works(machine, run_module):
+    machine.ufw(UFW_ACTIVE, SSH_ONLY + "### tuple ### deny udp 8472 0.0.0.0/0 any 10.52.100.0/24 in\n"
+                "### tuple ### allow udp 8472 0.0.0.0/0 any 0.0.0.0/0 in\n")
+
+    run = run_module(host_preflight, {})
+
+    assert run.failed
+    assert "ufw insert 1 allow 8472/udp" in run.result["msg"]
+    assert "deny udp 8472 0.0.0.0/0 any 10.52.100.0/24 in" in run.result["msg"]
