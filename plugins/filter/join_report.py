@@ -23,6 +23,10 @@ options:
     type: list
     elements: dict
     default: []
+  unchecked_reason:
+    description: Why joined nodes without a verdict were not checked, for example a failed CNI install.
+    type: str
+    default: ""
 """
 
 EXAMPLES = r"""
@@ -49,7 +53,7 @@ def _strip_host_prefix(message, host):
     return message[len(prefix):] if message.startswith(prefix) else message
 
 
-def join_report(hosts, verdicts=None):
+def join_report(hosts, verdicts=None, unchecked_reason=""):
     """Return one row per host: failed hosts with their reason, joined hosts with their node's verdict."""
     by_name = {verdict.get("name"): verdict for verdict in verdicts or []}
     rows = []
@@ -72,6 +76,8 @@ def join_report(hosts, verdicts=None):
         detail = "joined in this run" if host.get("hybrid_node_joined_now") else "already joined"
         if status != "Ready" and verdict.get("reason"):
             detail = "%s; %s" % (detail, verdict["reason"])
+        elif not verdict and unchecked_reason:
+            detail = "%s; not checked: %s" % (detail, " ".join(str(unchecked_reason).split()))
         rows.append({"host": name, "node": node, "status": status, "detail": detail})
     return rows
 

@@ -32,6 +32,8 @@ KIND = "NodeConfig"
 NODEADM_VERSION = "v1.0.20"
 DEFAULT_DEST = "/etc/nodeadm/nodeconfig.yaml"
 MASK = "********"
+# Shown for the activation fields of a NodeConfig whose activation is created later in the run.
+PENDING_ACTIVATION = "(created during the run)"
 DEFAULT_CERTIFICATE_PATH = "/etc/iam/pki/server.pem"
 DEFAULT_PRIVATE_KEY_PATH = "/etc/iam/pki/server.key"
 DEFAULT_AWS_CONFIG_PATH = "/etc/aws/hybrid/config"
@@ -182,6 +184,17 @@ def mask_nodeconfig(config: Any) -> Any:
         if is_secret_path(_SSM_PREFIX + str(key)) and value not in (None, ""):
             ssm[key] = MASK
     return masked
+
+
+def show_pending_activation(config: Any) -> Any:
+    """A copy of a NodeConfig whose empty SSM activation id and code say they are created later in the run."""
+    shown = copy.deepcopy(config)
+    ssm = _ssm_block(shown)
+    if ssm is not None:
+        for key in ("activationId", "activationCode"):
+            if not ssm.get(key):
+                ssm[key] = PENDING_ACTIVATION
+    return shown
 
 
 def secrets_of(config: Any) -> List[str]:

@@ -234,7 +234,10 @@ dest:
   type: str
   sample: /etc/nodeadm/nodeconfig.yaml
 nodeconfig:
-  description: The rendered NodeConfig with the activation code masked.
+  description:
+    - The rendered NodeConfig with the activation code masked.
+    - With O(ssm_activation_pending=true), a missing activation id and code read C((created during the run)); the
+      diff shows the same.
   returned: always
   type: dict
   sample:
@@ -371,6 +374,8 @@ def render(module):
         problems += _nodeconfig.check_host_files(document, os.path.exists, _certificate_reader(module))
 
     masked = _nodeconfig.mask_nodeconfig(document)
+    if params["ssm_activation_pending"]:
+        masked = _nodeconfig.show_pending_activation(masked)
     result = dict(changed=False, nodeconfig=masked, problems=[problem.as_dict() for problem in problems])
     files = _nodeconfig.iam_roles_anywhere_files(document)
     if files and files.get("nodeName"):

@@ -122,3 +122,17 @@ def test_changed_pod_cidrs_on_a_joined_fleet_stop_the_run_before_any_change(lab,
     assert sorted(s.metadata.name for s in lab.kube().list_secret_for_all_namespaces(
         label_selector="owner=helm").items) == releases
     assert lab.minted_since(before) == []
+
+
+def test_a_failed_cilium_install_is_named_in_the_table_and_fails_the_run(lab, first_run):
+    _before, first = first_run
+    assert first.rc == 0, first
+
+    run = lab.run_playbook("-e", "cilium_chart_version=1.99.0")
+
+    assert run.rc != 0, run
+    for host in HOSTS:
+        row = re.search(r"^\s+%s\s+(mi-\S+)\s+(\S+)\s+(.*)$" % host, run.output, re.MULTILINE)
+        assert row and row.group(2) == "Unknown", run
+        assert row.group(3).startswith("already joined; not checked: "), row.group(3)
+    assert "Failed to make this run's nodes Ready" in run.words, run

@@ -28,6 +28,7 @@ def test_check_diff_on_a_fresh_fleet_lists_the_changes_and_changes_nothing(lab):
         assert not host_file_exists(lab, host, "/etc/nodeadm/nodeconfig.yaml")
         assert not host_file_exists(lab, host, "/usr/local/bin/nodeadm")
     assert "+++ after: /etc/nodeadm/nodeconfig.yaml" in run.output
+    assert "activationId: (created during the run)" in run.output
     assert "Would run: /usr/local/bin/nodeadm install 1.31 --credential-provider ssm" in run.output
     assert lab.minted_since(before) == []
     releases_after = [s.metadata.name for s in lab.kube().list_secret_for_all_namespaces(

@@ -126,8 +126,22 @@ def test_validate_only_touches_no_file_and_accepts_a_pending_activation(run_modu
     result = run_module(nodeconfig_render, args)
     assert result.exit_code == 0 and result.result["changed"] is False
     assert result.result["problems"] == []
-    assert result.result["nodeconfig"]["spec"]["hybrid"] == {"ssm": {}}
+    pending = "(created during the run)"
+    assert result.result["nodeconfig"]["spec"]["hybrid"] == {"ssm": {"activationId": pending,
+                                                                      "activationCode": pending}}
     assert not dest.exists() and "dest" not in result.result
+
+
+def test_check_mode_diff_shows_that_the_activation_comes_later(run_module, tmp_path):
+    dest = tmp_path / "nodeconfig.yaml"
+    args = ssm_args(dest, ssm_activation_pending=True)
+    del args["ssm_activation_id"], args["ssm_activation_code"]
+
+    result = run_module(nodeconfig_render, args, check_mode=True, diff=True)
+
+    assert result.exit_code == 0 and result.result["changed"] is True
+    assert "activationId: (created during the run)" in result.result["diff"]["after"]
+    assert not dest.exists()
 
 
 def test_problems_fail_before_writing_and_never_echo_the_code(run_module, tmp_path):
