@@ -127,8 +127,8 @@ def test_validate_only_touches_no_file_and_accepts_a_pending_activation(run_modu
     assert result.exit_code == 0 and result.result["changed"] is False
     assert result.result["problems"] == []
     pending = "(created during the run)"
-    assert result.result["nodeconfig"]["spec"]["hybrid"] == {"ssm": {"activationId": pending,
-                                                                      "activationCode": pending}}
+    expected = {"ssm": {"activationId": pending, "activationCode": pending}}
+    assert result.result["nodeconfig"]["spec"]["hybrid"] == expected
     assert not dest.exists() and "dest" not in result.result
 
 
