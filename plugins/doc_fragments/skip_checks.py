@@ -18,6 +18,6 @@ options:
     elements: str
     choices: [cluster_active, remote_network_config, authentication_mode, endpoint_access, kubernetes_version,
               node_ip, pod_cidrs, role_trust, access_entry, kube_context, leftover_join, ssm_registration,
-              swap, firewall, kernel, operator_replicas, pod_cidr_change, kube_proxy]
+              stale_node, swap, firewall, kernel, operator_replicas, pod_cidr_change, kube_proxy]
     default: []
 """

@@ -228,6 +228,25 @@ def check_leftover_join(host, facts, cluster_ca_sha1):
                    "kubelet certificates and SSM registration), then run again.")
 
 
+def check_stale_nodes(hosts, node_ips, hybrid_nodes):
+    """Hybrid Nodes that hold a host's address but are not that host: left behind when a machine was re-imaged.
+
+    hosts maps a host name to facts with "registration": {"instance_id"}; node_ips maps a host name to the address
+    it joins with; hybrid_nodes maps a Node name (mi-...) to its InternalIP. Returns {host: finding}.
+    """
+    found = {}
+    for host, address in sorted(node_ips.items()):
+        own = (((hosts.get(host) or {}).get("registration")) or {}).get("instance_id") or ""
+        others = sorted(name for name, node_address in hybrid_nodes.items() if node_address == address and name != own)
+        if others:
+            found[host] = problem(
+                "stale_node", host, "hybrid Node with this host's address %s" % address, others,
+                "This host is %s, so the Node was left behind when the machine was re-imaged or replaced. Remove "
+                "it first (kubectl delete node %s, and aws ssm deregister-managed-instance --instance-id <id> for "
+                "each), then run again." % (own or "not registered yet", " ".join(others)))
+    return found
+
+
 def check_registrations(hosts, instances, cluster_region, role_name):
     """SSM registrations found on hosts belong to this account, region and role, and to one host each.
 

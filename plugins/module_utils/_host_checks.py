@@ -25,6 +25,7 @@ CLUSTER_CHECK_NAMES = (
     "kube_context",
     "leftover_join",
     "ssm_registration",
+    "stale_node",
 )
 HOST_CHECK_NAMES = ("swap", "firewall")
 CILIUM_CHECK_NAMES = ("kernel", "operator_replicas", "pod_cidr_change", "kube_proxy")

@@ -51,6 +51,13 @@ options:
         be a managed instance of this account and region, registered with O(role_name), and on no other host.
     type: dict
     default: {}
+  hybrid_nodes:
+    description:
+      - The hybrid Nodes the cluster has, Node name to InternalIP.
+      - A Node with a host's address that is not that host's SSM registration was left behind by a re-imaged or
+        replaced machine; the host is returned in RV(host_problems).
+    type: dict
+    default: {}
   pod_cidrs:
     description: The pod CIDRs Cilium will allocate from.
     type: list
@@ -265,6 +272,10 @@ def host_checks(module, ssm, cluster):
     else:
         node_ips, findings = checks.choose_node_ips(hosts, cluster)
 
+    if "stale_node" not in skip:
+        for host, finding in checks.check_stale_nodes(hosts, node_ips, module.params["hybrid_nodes"]).items():
+            findings.setdefault(host, finding)
+
     if "leftover_join" not in skip:
         cluster_ca_sha1 = ca_sha1(cluster)
         for host, facts in hosts.items():
@@ -305,6 +316,7 @@ def main():
         credential_provider=dict(type="str", choices=["ssm", "iam-ra"], default="ssm"),
         kubernetes_version=dict(type="str"),
         hosts=dict(type="dict", default={}),
+        hybrid_nodes=dict(type="dict", default={}),
         pod_cidrs=dict(type="list", elements="str", default=[]),
         kubeconfig=dict(type="path"),
         context=dict(type="str"),

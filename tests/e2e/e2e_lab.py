@@ -123,8 +123,17 @@ def host_file_exists(lab, host, path):
     return os.path.exists(os.path.join(lab.host_root(host), path.lstrip("/")))
 
 
+def forget_hybrid_nodes():
+    """Delete the lab cluster's hybrid Nodes, as an admin does once the machines behind them were replaced."""
+    core = Lab().kube()
+    for node in core.list_node(label_selector="eks.amazonaws.com/compute-type=hybrid").items:
+        core.delete_node(node.metadata.name)
+
+
 def fresh_fleet(*extra):
+    """Fresh lab machines, and a cluster without the Nodes of the machines they replace."""
     started = labctl("up", "--hosts", "3", *extra, check=False)
     assert started.returncode == 0, started.stderr
     reset = labctl("reset-hosts", check=False)
     assert reset.returncode == 0, reset.stderr
+    forget_hybrid_nodes()

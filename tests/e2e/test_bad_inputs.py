@@ -13,7 +13,7 @@ import yaml
 from kubernetes import client
 
 import labconfig
-from e2e_lab import host_file_exists, labctl
+from e2e_lab import forget_hybrid_nodes, host_file_exists, labctl
 
 LAB_HOSTS = ["10.52.100.11", "10.52.100.12", "10.52.100.13"]
 
@@ -165,6 +165,7 @@ def pristine(lab):
     """A lab whose machines are fresh, with a snapshot of AWS and cluster state to compare against."""
     assert labctl("up", "--hosts", "3", check=False).returncode == 0
     assert labctl("reset-hosts", check=False).returncode == 0
+    forget_hybrid_nodes()
     before = lab.aws_state()
     core = lab.kube()
     before["hybrid_nodes"] = [n.metadata.name for n in core.list_node().items

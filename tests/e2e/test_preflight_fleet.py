@@ -3,12 +3,15 @@
 import re
 import subprocess
 
+from kubernetes import client
+
 import labconfig
 from e2e_lab import fresh_fleet, host_file_exists, table_rows
 
 GOOD = ["lab-node-1", "lab-node-2"]
 LEFTOVER = "lab-node-3"
 OUTSIDE = "lab-outside-1"
+STALE_NODE = "mi-0a1b2c3d4e5f60718"
 FOREIGN_CA = ("-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQW5vdGhlciBjbHVzdGVyIENBMAoGCCqGSM49BAMCMBox\n"
               "-----END CERTIFICATE-----\n")
 
@@ -79,3 +82,29 @@ def test_mixed_fleet_joins_the_good_hosts_and_names_the_others(lab):
     assert [a["RegistrationLimit"] for a in lab.minted_since(before)] == [2]
     outside_node = [n for n in lab.kube().list_node().items if n.metadata.name == rows[OUTSIDE][0]][0]
     assert {a.address for a in outside_node.status.addresses if a.type == "InternalIP"} == {"10.52.200.21"}
+
+
+def test_a_node_left_behind_by_a_replaced_machine_stops_only_that_host(lab):
+    fresh_fleet()
+    core = lab.kube()
+    core.create_node(client.V1Node(
+        metadata=client.V1ObjectMeta(name=STALE_NODE, labels={"eks.amazonaws.com/compute-type": "hybrid"}),
+        status=client.V1NodeStatus(addresses=[client.V1NodeAddress(type="InternalIP", address="10.52.100.11")])))
+    before = lab.aws_state()
+
+    run = lab.run_playbook()
+
+    assert run.rc != 0, run
+    rows = table_rows(run.output)
+    assert rows["lab-node-1"][1] == "Failed", rows
+    assert STALE_NODE in rows["lab-node-1"][2] and "kubectl delete node %s" % STALE_NODE in rows["lab-node-1"][2]
+    assert rows["lab-node-2"][1] == "Ready" and rows["lab-node-3"][1] == "Ready", rows
+    assert not host_file_exists(lab, "lab-node-1", "/etc/nodeadm/nodeconfig.yaml")
+    assert [a["RegistrationLimit"] for a in lab.minted_since(before)] == [2]
+
+    core.delete_node(STALE_NODE)
+    rerun = lab.run_playbook()
+
+    assert rerun.rc == 0, rerun
+    rows = table_rows(rerun.output)
+    assert rows["lab-node-1"][1:] == ("Ready", "joined in this run"), rows

@@ -24,3 +24,18 @@ def test_a_host_without_an_address_in_the_remote_node_networks_is_refused():
     chosen, found = checks.choose_node_ips({"edge-01": {"addresses": ["10.99.100.11"]}}, CLUSTER)
 
     assert chosen == {} and "10.52.0.0/16" in checks.describe(found["edge-01"])
+
+
+def test_a_node_left_behind_with_a_hosts_address_is_named():
+    hosts = {"edge-01": {"registration": {"instance_id": ""}},
+             "edge-02": {"registration": {"instance_id": "mi-0000000000000000b"}}}
+    node_ips = {"edge-01": "10.52.100.11", "edge-02": "10.52.100.12"}
+    nodes = {"mi-0000000000000000a": "10.52.100.11", "mi-0000000000000000b": "10.52.100.12",
+             "mi-0000000000000000c": "10.52.100.13"}
+
+    found = checks.check_stale_nodes(hosts, node_ips, nodes)
+
+    assert list(found) == ["edge-01"]
+    message = checks.describe(found["edge-01"])
+    assert "mi-0000000000000000a" in message and "10.52.100.11" in message
+    assert "kubectl delete node mi-0000000000000000a" in message
