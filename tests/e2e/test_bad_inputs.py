@@ -83,7 +83,10 @@ RUN_CASES = {
     "cluster-unknown": ({"eks_hybrid_cluster_name": "other-cluster"}, "Failed to find cluster other-cluster"),
     "region-without-cluster": ({"eks_hybrid_region": "eu-west-1"}, "in region eu-west-1"),
     "iam-ra-with-ssm-role": ({"eks_hybrid_credential_provider": "iam-ra"}, "must trust rolesanywhere.amazonaws.com"),
-    "group-missing": ({"eks_hybrid_target_group": "no_such_group"}, "no_such_group"),
+    "group-missing": ({"eks_hybrid_target_group": "no_such_group"},
+                      "'no_such_group' (eks_hybrid_target_group) holds no host (it is not in the inventory)"),
+    "group-empty": ({"eks_hybrid_target_group": "lab_outside"}, "'lab_outside' (eks_hybrid_target_group) holds no "
+                                                                "host (it is empty)"),
     "kube-context-elsewhere": ({"eks_hybrid_kubeconfig": "@other-kubeconfig"}, "must be the API endpoint of cluster"),
     "wrong-type-timeout": ({"hybrid_node_command_timeout": "soon"}, "hybrid_node_command_timeout"),
     "operator-replicas-above-nodes": ({"cilium_operator_replicas": 4},
