@@ -32,26 +32,20 @@ _value:
   type: dict
 """
 
-
-def _reporting(node):
-    if (node.get("metadata") or {}).get("deletionTimestamp"):
-        return False
-    conditions = (node.get("status") or {}).get("conditions") or []
-    ready = [condition for condition in conditions if condition.get("type") == "Ready"]
-    return bool(ready) and ready[0].get("status") in ("True", "False")
+from ansible_collections.eks_hybrid.nodes.plugins.module_utils._node_readiness import ready_condition, verdict_of
 
 
 def node_facts(nodes):
     """Return {name: {internal_ip, kernel, reporting}} for each Node."""
     facts = {}
     for node in nodes or []:
-        status = node.get("status") or {}
-        addresses = [item.get("address") for item in status.get("addresses") or []
-                     if item.get("type") == "InternalIP" and item.get("address")]
-        facts[(node.get("metadata") or {}).get("name")] = {
-            "internal_ip": addresses[0] if addresses else "",
-            "kernel": (status.get("nodeInfo") or {}).get("kernelVersion") or "",
-            "reporting": _reporting(node),
+        verdict = verdict_of(node)
+        ready = ready_condition(node) or {}
+        deleting = bool((node.get("metadata") or {}).get("deletionTimestamp"))
+        facts[verdict.name] = {
+            "internal_ip": verdict.internal_ip or "",
+            "kernel": ((node.get("status") or {}).get("nodeInfo") or {}).get("kernelVersion") or "",
+            "reporting": not deleting and ready.get("status") in ("True", "False"),
         }
     return facts
 

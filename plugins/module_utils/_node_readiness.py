@@ -55,12 +55,17 @@ class NodeVerdict:
         return "%s (NotReady%s)" % (self.name, ": " + details if details else "")
 
 
+def ready_condition(node: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """The Ready condition of a Node object, or None when its kubelet has not reported one."""
+    conditions = (node.get("status") or {}).get("conditions") or []
+    return next((condition for condition in conditions if condition.get("type") == "Ready"), None)
+
+
 def verdict_of(node: Dict[str, Any]) -> NodeVerdict:
     """The verdict of one Node object: Ready when its Ready condition is True, otherwise not_ready."""
     metadata = node.get("metadata") or {}
     status = node.get("status") or {}
-    ready = next((condition for condition in status.get("conditions") or [] if condition.get("type") == "Ready"),
-                 None)
+    ready = ready_condition(node)
     labels = metadata.get("labels") or {}
     addresses = status.get("addresses") or []
     verdict = NodeVerdict(
